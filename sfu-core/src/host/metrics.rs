@@ -1,0 +1,105 @@
+//! `GET /metrics` in the Prometheus text format.
+
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::AppState;
+use crate::sfu::SfuStats;
+
+pub(super) async fn serve(State(state): State<AppState>) -> impl IntoResponse {
+    let stats = state.sfu.stats().await.unwrap_or_default();
+    let body = render(&stats, state.started.elapsed().as_secs());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// Renders the SFU counters as Prometheus text.
+pub fn render(stats: &SfuStats, uptime_s: u64) -> String {
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    };
+    metric(
+        "hearth_uptime_seconds",
+        "gauge",
+        "Seconds since the host started.",
+        uptime_s,
+    );
+    metric(
+        "hearth_sfu_peers",
+        "gauge",
+        "Peers joined to the SFU.",
+        stats.peers as u64,
+    );
+    metric(
+        "hearth_sfu_channels",
+        "gauge",
+        "Voice channels with at least one peer.",
+        stats.channels as u64,
+    );
+    metric(
+        "hearth_sfu_packets_forwarded_total",
+        "counter",
+        "Media frames forwarded to receivers.",
+        stats.packets_forwarded,
+    );
+    metric(
+        "hearth_sfu_bytes_forwarded_total",
+        "counter",
+        "Media payload bytes forwarded to receivers.",
+        stats.bytes_forwarded,
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hearth_sfu_join_failures_total Refused joins by reason.\n# TYPE hearth_sfu_join_failures_total counter"
+    );
+    for reason in [
+        "invalid_message",
+        "expected_join",
+        "unauthorized",
+        "forbidden",
+        "blocked",
+        "full",
+    ] {
+        let n = stats.join_failures.get(reason).copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "hearth_sfu_join_failures_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family() {
+        let mut stats = SfuStats {
+            peers: 3,
+            packets_forwarded: 10,
+            ..Default::default()
+        };
+        stats.join_failures.insert("unauthorized", 2);
+        let text = render(&stats, 5);
+        assert!(text.contains("hearth_sfu_peers 3\n"), "{text}");
+        assert!(
+            text.contains("hearth_sfu_packets_forwarded_total 10\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hearth_sfu_join_failures_total{reason=\"unauthorized\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hearth_sfu_join_failures_total{reason=\"full\"} 0\n"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! One `/signal` WebSocket connection: the join handshake with its 5 s deadline, decoding,
+//! keepalive and rate limiting. Decisions are the SFU actor's; this task only moves frames.
+//!
+//! Generic over `Sink`/`Stream` so tests can drive it with channels.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, interval, timeout};
+
+use super::rate::RateLimiter;
+use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
+use crate::sfu::ConnId;
+use crate::signal::{
+    ClientMessage, DecodeError, ErrorCode, ErrorReply, JoinAck, JoinErrorCode, ServerMessage,
+    decode_client, op,
+};
+
+/// The join must be the first frame, within this time.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the server pings.
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+/// A connection silent this long is dropped.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves one connection until it closes.
+pub async fn serve<S, E>(socket: S, conn: ConnId, sfu: SfuHandle)
+where
+    S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
+{
+    let (mut sink, mut stream) = socket.split();
+    let join = match timeout(HANDSHAKE_TIMEOUT, first_text(&mut stream)).await {
+        Err(_) => Err((JoinErrorCode::InvalidMessage, 4000, "join timeout")),
+        Ok(None) => return,
+        Ok(Some(text)) => match decode_client(&text) {
+            Ok(ClientMessage::Join(join)) => Ok(join),
+            Ok(_) => Err((JoinErrorCode::ExpectedJoin, 4001, "expected join")),
+            Err(_) => Err((JoinErrorCode::InvalidMessage, 4000, "invalid message")),
+        },
+    };
+    let join = match join {
+        Ok(join) => join,
+        Err((code, close, reason)) => {
+            tracing::debug!(%conn, reason, "handshake failed");
+            let _ = sfu.send(SfuCommand::HandshakeFailed { code }).await;
+            let _ = send(&mut sink, &ServerMessage::JoinAck(JoinAck::rejected(code))).await;
+            let _ = close_with(&mut sink, close, reason).await;
+            return;
+        }
+    };
+    let (out_tx, mut out_rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let joined = SfuCommand::Join {
+        conn,
+        join,
+        outbound: out_tx,
+    };
+    if sfu.send(joined).await.is_err() {
+        let _ = close_with(&mut sink, 1011, "server unavailable").await;
+        return;
+    }
+
+    let mut pings = interval(PING_INTERVAL);
+    pings.reset();
+    let mut last_heard = Instant::now();
+    let mut limiter = RateLimiter::signaling();
+    let close = loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let Some(Ok(frame)) = frame else { break None };
+                last_heard = Instant::now();
+                let text = match frame {
+                    Message::Text(text) => text,
+                    Message::Close(_) => break None,
+                    Message::Binary(_) => {
+                        let reply = ErrorReply { op: op::INVALID, t: None, code: ErrorCode::Unsupported,
+                            message: "binary frames are not part of the protocol".into() };
+                        let _ = send(&mut sink, &ServerMessage::Error(reply)).await;
+                        continue;
+                    }
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                };
+                match limiter.admit(Instant::now().into_std()) {
+                    super::rate::Verdict::Allow => {}
+                    super::rate::Verdict::Drop { notify } => {
+                        if notify {
+                            let reply = ErrorReply { op: op::INVALID, t: None, code: ErrorCode::RateLimited,
+                                message: "too many messages; this one was dropped".into() };
+                            let _ = send(&mut sink, &ServerMessage::Error(reply)).await;
+                        }
+                        continue;
+                    }
+                    super::rate::Verdict::Abuse => break Some((4008, "rate limit abuse")),
+                }
+                match decode_client(text.as_str()) {
+                    Ok(message) => {
+                        if sfu.send(SfuCommand::Message { conn, message }).await.is_err() {
+                            break Some((1011, "server unavailable"));
+                        }
+                    }
+                    Err(error) => {
+                        tracing::debug!(%conn, %error, "undecodable frame");
+                        if let Some(reply) = DecodeError::reply(&error) {
+                            let _ = send(&mut sink, &reply).await;
+                        }
+                    }
+                }
+            }
+            outbound = out_rx.recv() => match outbound {
+                Some(Outbound::Message(message)) => {
+                    if send(&mut sink, &message).await.is_err() { break None }
+                }
+                Some(Outbound::Close { code, reason }) => break Some((code, reason)),
+                None => break Some((1011, "server unavailable")),
+            },
+            _ = pings.tick() => {
+                if last_heard.elapsed() > IDLE_TIMEOUT {
+                    break Some((4009, "idle timeout"));
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() { break None }
+            }
+        }
+    };
+    // Flush what the SFU queued before the close (a 510 or 512 notice precedes its close).
+    while let Ok(Outbound::Message(message)) = out_rx.try_recv() {
+        let _ = send(&mut sink, &message).await;
+    }
+    if let Some((code, reason)) = close {
+        let _ = close_with(&mut sink, code, reason).await;
+    }
+    let _ = sfu.send(SfuCommand::Disconnected { conn }).await;
+}
+
+async fn first_text<S, E>(stream: &mut S) -> Option<String>
+where
+    S: Stream<Item = Result<Message, E>> + Unpin,
+{
+    while let Some(Ok(frame)) = stream.next().await {
+        match frame {
+            Message::Text(text) => return Some(text.to_string()),
+            Message::Binary(bytes) => return Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Message::Close(_) => return None,
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+    None
+}
+
+async fn send<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    message: &ServerMessage,
+) -> Result<(), K::Error> {
+    sink.send(Message::Text(message.to_json().into())).await
+}
+
+async fn close_with<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    code: u16,
+    reason: &str,
+) -> Result<(), K::Error> {
+    let frame = CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    };
+    sink.send(Message::Close(Some(frame))).await
+}

@@ -1,0 +1,11 @@
+//! Hearth's server side: the SFU (`/signal`), token checks, and the `hearth-host` shell.
+//!
+//! Decision-making code is sans-IO (time passed in, effects returned); the `host` module holds
+//! the thin async shells around it.
+
+pub mod auth;
+pub mod host;
+pub mod ids;
+pub mod perms;
+pub mod sfu;
+pub mod signal;

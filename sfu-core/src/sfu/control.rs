@@ -1,0 +1,268 @@
+//! What each `/signal` request does once a peer has joined: negotiation, mutes, moderation,
+//! speaking and heartbeats. Every refusal is an error reply on the request's `op`/`t`.
+
+use std::time::Instant;
+
+use str0m::Candidate;
+
+use super::{ConnId, LeaveReason, Now, Output, Sfu};
+use crate::auth::{SfuTokenRequest, mint_sfu_token};
+use crate::ids::UserId;
+use crate::perms::Permissions;
+use crate::signal::{
+    ClientMessage, Deafened, ErrorCode, ErrorReply, Kicked, Moved, Pong, SelfMuted, ServerMessage,
+    ServerMuted, SessionDescription, UserSpeaking,
+};
+
+/// Lifetime of the `moved=true` token handed out with a 512.
+const MOVED_TOKEN_TTL_SECS: u64 = 120;
+
+/// A refused request: the error reply's code and message.
+type Refusal = (ErrorCode, String);
+
+impl Sfu {
+    pub(super) fn on_message(&mut self, now: Now, conn: ConnId, message: ClientMessage) {
+        tracing::trace!(%conn, message = message.name(), "request");
+        if let Err((code, text)) = self.apply(now, conn, &message) {
+            tracing::debug!(%conn, message = message.name(), ?code, %text, "request refused");
+            self.reply(
+                conn,
+                ServerMessage::Error(ErrorReply::to(&message, code, text)),
+            );
+        }
+    }
+
+    fn apply(&mut self, now: Now, conn: ConnId, message: &ClientMessage) -> Result<(), Refusal> {
+        let t = now.instant;
+        match message {
+            ClientMessage::Join(_) => Err((ErrorCode::InvalidMessage, "already joined".into())),
+            ClientMessage::Offer(offer) => {
+                let peer = self.peer_mut(conn)?;
+                let answer = peer
+                    .accept_offer(&offer.sdp, t)
+                    .map_err(|e| (ErrorCode::InvalidMessage, e.to_string()))?;
+                peer.rtc_timeout = t;
+                self.reply(conn, ServerMessage::Answer(SessionDescription::new(answer)));
+                Ok(())
+            }
+            ClientMessage::Answer(answer) => {
+                tracing::trace!(%conn, sdp = %answer.sdp, "answer");
+                let peer = self.peer_mut(conn)?;
+                let outcome = peer
+                    .accept_answer(&answer.sdp, t)
+                    .map_err(|e| (ErrorCode::InvalidMessage, e.to_string()))?;
+                peer.rtc_timeout = t;
+                for (mid, kind) in outcome.sending {
+                    self.add_track_in(t, conn, mid, kind);
+                }
+                // A new subscriber of a video track needs a keyframe to start decoding.
+                for source in outcome.opened_video {
+                    if let Some(sender) = self.peers.get_mut(&source.conn) {
+                        sender.request_keyframe(source.mid, t);
+                    }
+                }
+                Ok(())
+            }
+            ClientMessage::Candidate(candidate) => {
+                let line = candidate.candidate.trim();
+                let line = line.strip_prefix("a=").unwrap_or(line);
+                if line.is_empty() {
+                    return Ok(()); // end of candidates
+                }
+                match Candidate::from_sdp_string(line) {
+                    Ok(c) => {
+                        let peer = self.peer_mut(conn)?;
+                        peer.rtc.add_remote_candidate(c);
+                        peer.rtc_timeout = t;
+                        Ok(())
+                    }
+                    // mDNS host names (`*.local`) cannot be resolved here; ICE still finds the
+                    // peer through its connectivity checks (peer-reflexive candidates).
+                    Err(_) if line.contains(".local ") => Ok(()),
+                    Err(e) => Err((ErrorCode::InvalidMessage, format!("bad candidate: {e}"))),
+                }
+            }
+            ClientMessage::Leave => {
+                self.remove_peer(t, conn, LeaveReason::Left, None);
+                Ok(())
+            }
+            ClientMessage::MuteSelf(m) => self.mute_self(conn, m.muted),
+            ClientMessage::MuteUser(m) => {
+                let peer = self.peer_mut(conn)?;
+                if m.muted {
+                    peer.local_mutes.insert(m.user);
+                } else {
+                    peer.local_mutes.remove(&m.user);
+                }
+                Ok(())
+            }
+            ClientMessage::ServerMute(m) => {
+                let channel = self.require(conn, Permissions::VOICE_MUTE_MEMBERS, "MuteMembers")?;
+                self.require_present(m.user, channel)?;
+                self.policies
+                    .get_mut(channel)
+                    .set_server_muted(m.user, m.muted);
+                let notice = ServerMessage::ServerMuted(ServerMuted {
+                    user_id: m.user,
+                    muted: m.muted,
+                });
+                self.broadcast(channel, None, &notice);
+                Ok(())
+            }
+            ClientMessage::ServerDeafen(m) => {
+                let channel =
+                    self.require(conn, Permissions::VOICE_DEAFEN_MEMBERS, "DeafenMembers")?;
+                self.require_present(m.user, channel)?;
+                self.policies
+                    .get_mut(channel)
+                    .set_deafened(m.user, m.deafened);
+                let notice = ServerMessage::Deafened(Deafened {
+                    user_id: m.user,
+                    deafened: m.deafened,
+                });
+                self.broadcast(channel, None, &notice);
+                Ok(())
+            }
+            ClientMessage::Kick(m) => {
+                let channel = self.require(conn, Permissions::VOICE_MOVE_MEMBERS, "MoveMembers")?;
+                let target = self.require_present(m.user, channel)?;
+                self.expel(t, target, m.user, LeaveReason::Kicked);
+                Ok(())
+            }
+            ClientMessage::Block(m) => {
+                let channel = self.require(conn, Permissions::VOICE_MOVE_MEMBERS, "MoveMembers")?;
+                self.policies.get_mut(channel).set_blocked(m.user, m.block);
+                if let (true, Some(target)) = (m.block, self.find_peer(m.user, channel)) {
+                    self.expel(t, target, m.user, LeaveReason::Blocked);
+                }
+                Ok(())
+            }
+            ClientMessage::Move(m) => {
+                let channel = self.require(conn, Permissions::VOICE_MOVE_MEMBERS, "MoveMembers")?;
+                let target = self.require_present(m.user, channel)?;
+                let perms = self
+                    .peers
+                    .get(&target)
+                    .map_or(Permissions::NONE, |p| p.perms);
+                let sfu_token = self.config.minting.as_ref().map(|(secret, issuer)| {
+                    let request = SfuTokenRequest {
+                        user: m.user,
+                        channel: m.channel,
+                        perms,
+                        moved: true,
+                        ttl_secs: MOVED_TOKEN_TTL_SECS,
+                    };
+                    mint_sfu_token(secret, issuer, &request, now.unix_secs())
+                });
+                let notice = ServerMessage::Moved(Moved {
+                    channel: m.channel,
+                    sfu_token,
+                });
+                self.remove_peer(t, target, LeaveReason::Moved, Some(notice));
+                Ok(())
+            }
+            ClientMessage::Speaking(s) => {
+                let peer = self.peer_mut(conn)?;
+                peer.speaking_is_explicit = true;
+                if peer.speaking != s.speaking {
+                    peer.speaking = s.speaking;
+                    let (user, channel) = (peer.user, peer.channel);
+                    let notice = ServerMessage::Speaking(UserSpeaking {
+                        user_id: user,
+                        speaking: s.speaking,
+                    });
+                    self.broadcast(channel, Some(conn), &notice);
+                }
+                Ok(())
+            }
+            ClientMessage::Heartbeat(h) => {
+                let pong = ServerMessage::Pong(Pong {
+                    server_ts: now.unix_ms,
+                    nonce: h.nonce.clone(),
+                    ts: h.ts.clone(),
+                });
+                self.reply(conn, pong);
+                Ok(())
+            }
+            ClientMessage::Negotiate => {
+                let coalesce = self.config.offer_coalesce;
+                self.peer_mut(conn)?.want_offer(t, coalesce);
+                Ok(())
+            }
+        }
+    }
+
+    fn mute_self(&mut self, conn: ConnId, muted: bool) -> Result<(), Refusal> {
+        let peer = self.peer_mut(conn)?;
+        if !muted && !peer.perms.allows(Permissions::VOICE_SPEAK) {
+            return Err((
+                ErrorCode::PermissionDenied,
+                "unmuting needs the Speak permission".into(),
+            ));
+        }
+        if peer.self_muted == muted {
+            return Ok(());
+        }
+        peer.self_muted = muted;
+        let (user, channel) = (peer.user, peer.channel);
+        let notice = ServerMessage::SelfMuted(SelfMuted {
+            user_id: user,
+            muted,
+        });
+        self.broadcast(channel, Some(conn), &notice);
+        Ok(())
+    }
+
+    /// Sends the target its 510 notice with `reason`, then removes it.
+    fn expel(&mut self, now: Instant, target: ConnId, user: UserId, reason: LeaveReason) {
+        let notice = ServerMessage::Kicked(Kicked {
+            user_id: user,
+            reason: reason.as_str().to_owned(),
+        });
+        self.remove_peer(now, target, reason, Some(notice));
+    }
+
+    fn reply(&mut self, conn: ConnId, message: ServerMessage) {
+        self.outputs.push_back(Output::Signal { conn, message });
+    }
+
+    fn peer_mut(&mut self, conn: ConnId) -> Result<&mut super::peer::Peer, Refusal> {
+        self.peers
+            .get_mut(&conn)
+            .ok_or_else(|| (ErrorCode::NotFound, "not joined".into()))
+    }
+
+    /// Checks the caller's permission; returns its channel.
+    fn require(
+        &self,
+        conn: ConnId,
+        perm: Permissions,
+        name: &str,
+    ) -> Result<crate::ids::ChannelId, Refusal> {
+        let peer = self
+            .peers
+            .get(&conn)
+            .ok_or_else(|| (ErrorCode::NotFound, "not joined".into()))?;
+        if !peer.perms.allows(perm) {
+            return Err((
+                ErrorCode::PermissionDenied,
+                format!("needs the {name} permission"),
+            ));
+        }
+        Ok(peer.channel)
+    }
+
+    /// Finds the target user's connection in the channel.
+    fn require_present(
+        &self,
+        user: UserId,
+        channel: crate::ids::ChannelId,
+    ) -> Result<ConnId, Refusal> {
+        self.find_peer(user, channel).ok_or_else(|| {
+            (
+                ErrorCode::NotFound,
+                format!("user {user} is not in channel {channel}"),
+            )
+        })
+    }
+}

@@ -1,0 +1,334 @@
+//! Media plumbing of the [`Sfu`]: feeding datagrams and time into each peer's `Rtc`, draining
+//! their outputs, and forwarding what one peer sends to the others of its channel.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::media::{MediaData, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Event, IceConnectionState, Input};
+
+use super::peer::TrackKey;
+use super::policy::{self, Receiver, Sender};
+use super::{ConnId, LeaveReason, Output, Sfu, SfuEvent};
+use crate::signal::{ServerMessage, UserSpeaking};
+
+/// RFC 6464 level (-dBov) above which a sender counts as speaking when it sends no speaking events.
+const SPEAKING_LEVEL_DBOV: i8 = -50;
+/// How long a level-derived speaking state holds after the last loud packet.
+pub(super) const SPEAKING_HANGOVER: Duration = Duration::from_millis(400);
+
+impl Sfu {
+    /// A datagram arrived on the media socket.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) {
+        let Ok(contents) = contents.try_into() else {
+            tracing::trace!(%source, "datagram of no known kind");
+            return;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination,
+                contents,
+            },
+        );
+        let cached = self
+            .addr_owner
+            .get(&source)
+            .copied()
+            .filter(|c| self.peers.get(c).is_some_and(|p| p.rtc.accepts(&input)));
+        let owner = cached.or_else(|| {
+            self.peers
+                .values()
+                .find(|p| p.rtc.accepts(&input))
+                .map(|p| p.conn)
+        });
+        let Some(conn) = owner else {
+            tracing::trace!(%source, "datagram for no peer");
+            return;
+        };
+        self.addr_owner.insert(source, conn);
+        let failed = self
+            .peers
+            .get_mut(&conn)
+            .is_some_and(|peer| peer.rtc.handle_input(input).is_err());
+        if failed {
+            self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
+        }
+        self.drive(now);
+    }
+
+    /// Time passed: run every timer that is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut failed = Vec::new();
+        let mut quiet = Vec::new();
+        for peer in self.peers.values_mut() {
+            if peer.rtc_timeout <= now && peer.rtc.handle_input(Input::Timeout(now)).is_err() {
+                failed.push(peer.conn);
+            }
+            if peer.speaking_deadline().is_some_and(|d| d <= now) {
+                peer.speaking = false;
+                peer.last_loud = None;
+                quiet.push((peer.channel, peer.conn, peer.user));
+            }
+        }
+        for conn in failed {
+            self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
+        }
+        for (channel, conn, user) in quiet {
+            let message = ServerMessage::Speaking(UserSpeaking {
+                user_id: user,
+                speaking: false,
+            });
+            self.broadcast(channel, Some(conn), &message);
+        }
+        self.drive(now);
+    }
+
+    /// Makes due offers and drains every peer's `Rtc` until all wait for input or time,
+    /// forwarding media between peers as it comes out.
+    pub(super) fn drive(&mut self, now: Instant) {
+        self.make_due_offers(now);
+        let mut conns: Vec<ConnId> = self.peers.keys().copied().collect();
+        while !conns.is_empty() {
+            let mut media = Vec::new();
+            let mut events = Vec::new();
+            let mut failed = Vec::new();
+            for conn in conns.drain(..) {
+                let Some(peer) = self.peers.get_mut(&conn) else {
+                    continue;
+                };
+                loop {
+                    match peer.rtc.poll_output() {
+                        Ok(str0m::Output::Timeout(t)) => {
+                            peer.rtc_timeout = t;
+                            break;
+                        }
+                        Ok(str0m::Output::Transmit(t)) => {
+                            self.outputs.push_back(Output::Transmit {
+                                destination: t.destination,
+                                contents: t.contents,
+                            })
+                        }
+                        Ok(str0m::Output::Event(Event::MediaData(data))) => {
+                            media.push((conn, data))
+                        }
+                        Ok(str0m::Output::Event(event)) => events.push((conn, event)),
+                        Err(e) => {
+                            tracing::debug!(%conn, error = %e, "peer media failed");
+                            failed.push(conn);
+                            break;
+                        }
+                    }
+                }
+            }
+            for conn in failed {
+                self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
+            }
+            for (conn, event) in events {
+                self.on_rtc_event(now, conn, event);
+            }
+            for (conn, data) in media {
+                conns.extend(self.forward(now, conn, &data));
+            }
+            conns.sort_unstable();
+            conns.dedup();
+            self.make_due_offers(now);
+        }
+    }
+
+    fn make_due_offers(&mut self, now: Instant) {
+        let tracks = &self.tracks;
+        for peer in self.peers.values_mut() {
+            if let Some(sdp) = peer.make_offer(now, |key| tracks.contains_key(key)) {
+                tracing::debug!(conn = %peer.conn, "offer");
+                tracing::trace!(conn = %peer.conn, %sdp, "offer sdp");
+                self.outputs.push_back(Output::Signal {
+                    conn: peer.conn,
+                    message: ServerMessage::Offer(crate::signal::SessionDescription::new(sdp)),
+                });
+                // New m-lines need a poll to be reflected in the Rtc's timers.
+                peer.rtc_timeout = now;
+            }
+        }
+    }
+
+    fn on_rtc_event(&mut self, now: Instant, conn: ConnId, event: Event) {
+        match event {
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
+            }
+            Event::MediaAdded(added) if added.direction.is_receiving() => {
+                self.add_track_in(now, conn, added.mid, added.kind);
+            }
+            Event::MediaChanged(changed) => {
+                let Some(kind) = self
+                    .peers
+                    .get(&conn)
+                    .and_then(|p| p.rtc.media(changed.mid))
+                    .map(|m| m.kind())
+                else {
+                    return;
+                };
+                if changed.direction.is_receiving() {
+                    self.add_track_in(now, conn, changed.mid, kind);
+                } else {
+                    self.remove_track_in(now, conn, changed.mid);
+                }
+            }
+            Event::KeyframeRequest(req) => {
+                let source = self
+                    .peers
+                    .get(&conn)
+                    .and_then(|p| p.track_out_on(req.mid))
+                    .map(|t| t.source);
+                if let Some(source) = source {
+                    self.request_keyframe(now, source);
+                }
+            }
+            Event::Connected => tracing::debug!(%conn, "media connected"),
+            _ => {}
+        }
+    }
+
+    fn request_keyframe(&mut self, now: Instant, source: TrackKey) {
+        if let Some(sender) = self.peers.get_mut(&source.conn) {
+            sender.request_keyframe(source.mid, now);
+        }
+    }
+
+    /// Registers a track the peer sends, and offers it to the rest of its channel.
+    pub(super) fn add_track_in(&mut self, now: Instant, conn: ConnId, mid: Mid, kind: MediaKind) {
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        if peer.tracks_in.iter().any(|(m, _)| *m == mid) {
+            return;
+        }
+        let first = peer.tracks_in.is_empty();
+        peer.tracks_in.push((mid, kind));
+        let (user, channel) = (peer.user, peer.channel);
+        let key = TrackKey { conn, mid };
+        self.tracks.insert(key, (user, kind));
+        for other in self
+            .peers
+            .values_mut()
+            .filter(|p| p.channel == channel && p.conn != conn)
+        {
+            other.add_track_out(key, user, kind);
+            other.want_offer(now, self.config.offer_coalesce);
+        }
+        tracing::debug!(%conn, %user, %mid, ?kind, "producing");
+        if first {
+            self.outputs
+                .push_back(Output::Event(SfuEvent::StartedProducing { user, channel }));
+        }
+    }
+
+    fn remove_track_in(&mut self, now: Instant, conn: ConnId, mid: Mid) {
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        let before = peer.tracks_in.len();
+        peer.tracks_in.retain(|(m, _)| *m != mid);
+        if peer.tracks_in.len() == before {
+            return;
+        }
+        let (user, channel, last) = (peer.user, peer.channel, peer.tracks_in.is_empty());
+        self.tracks.remove(&TrackKey { conn, mid });
+        for other in self.peers.values_mut().filter(|p| p.channel == channel) {
+            if other
+                .tracks_out
+                .iter()
+                .any(|t| t.source.conn == conn && t.source.mid == mid)
+            {
+                other.want_offer(now, self.config.offer_coalesce);
+            }
+        }
+        if last {
+            self.outputs
+                .push_back(Output::Event(SfuEvent::StoppedProducing { user, channel }));
+        }
+    }
+
+    /// Forwards one frame from `conn` to every peer of its channel that should get it.
+    /// Returns the peers written to, which must be polled.
+    fn forward(&mut self, now: Instant, conn: ConnId, data: &MediaData) -> Vec<ConnId> {
+        let Some(source) = self.peers.get_mut(&conn) else {
+            return Vec::new();
+        };
+        let key = TrackKey {
+            conn,
+            mid: data.mid,
+        };
+        let Some(&(_, kind)) = self.tracks.get(&key) else {
+            return Vec::new();
+        };
+        if kind == MediaKind::Video && !data.contiguous {
+            source.request_keyframe(data.mid, now);
+        }
+        let speaking_change = if kind == MediaKind::Audio {
+            source.observe_audio_level(now, data.ext_vals.audio_level)
+        } else {
+            None
+        };
+        let sender = Sender {
+            user: source.user,
+            perms: source.perms,
+            self_muted: source.self_muted,
+        };
+        let channel = source.channel;
+        if let Some(speaking) = speaking_change {
+            let message = ServerMessage::Speaking(UserSpeaking {
+                user_id: sender.user,
+                speaking,
+            });
+            self.broadcast(channel, Some(conn), &message);
+        }
+        let policy = self.policies.get(channel);
+        let mut written = Vec::new();
+        for receiver in self.peers.values_mut().filter(|p| p.channel == channel) {
+            let rx = Receiver {
+                user: receiver.user,
+                local_mutes: &receiver.local_mutes,
+            };
+            if !policy::forwards(policy, sender, kind, rx) {
+                continue;
+            }
+            match receiver.write_media(key, data) {
+                Ok(Some(bytes)) => {
+                    self.stats.packets_forwarded += 1;
+                    self.stats.bytes_forwarded += bytes as u64;
+                    written.push(receiver.conn);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::debug!(conn = %receiver.conn, error = %e, "forward failed"),
+            }
+        }
+        written
+    }
+}
+
+impl super::peer::Peer {
+    /// Derives speaking from RFC 6464 levels for clients that never send speaking events.
+    /// Returns the new state when it changed.
+    fn observe_audio_level(&mut self, now: Instant, level: Option<i8>) -> Option<bool> {
+        if self.speaking_is_explicit || level? < SPEAKING_LEVEL_DBOV {
+            return None;
+        }
+        self.last_loud = Some(now);
+        if self.speaking {
+            return None;
+        }
+        self.speaking = true;
+        Some(true)
+    }
+}

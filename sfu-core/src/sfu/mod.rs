@@ -1,0 +1,500 @@
+//! The SFU as a sans-IO state machine: signaling messages, UDP datagrams and time go in;
+//! datagrams to send, messages for connections, closes and events come out of [`Sfu::poll_output`].
+//!
+//! One `Sfu` owns every peer's str0m `Rtc`, so all media shares one UDP socket. The host's actor
+//! (`crate::host`) is the only thing that does I/O around it.
+
+mod control;
+mod media;
+mod peer;
+pub mod policy;
+mod stats;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::Candidate;
+use str0m::net::DatagramSend;
+
+pub use peer::SdpError;
+pub use stats::SfuStats;
+
+use crate::auth::SfuTokenVerifier;
+use crate::ids::{ChannelId, UserId};
+use crate::signal::{ClientMessage, ServerMessage};
+use peer::{Peer, TrackKey};
+use policy::Policies;
+
+/// One WebSocket connection to `/signal`, named by the host when it accepts the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+/// The current time, both monotonic (media, timers) and wall clock (tokens, pongs).
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub instant: Instant,
+    pub unix_ms: i64,
+}
+
+impl Now {
+    pub fn unix_secs(&self) -> i64 {
+        self.unix_ms.div_euclid(1000)
+    }
+}
+
+/// Settings of an [`Sfu`].
+pub struct SfuConfig {
+    /// Addresses announced as ICE host candidates (the UDP socket, or `--public-ip`).
+    pub candidates: Vec<SocketAddr>,
+    /// Checks join tokens.
+    pub verifier: SfuTokenVerifier,
+    /// Key and issuer for the `moved=true` tokens handed out with 512; None disables minting.
+    pub minting: Option<(Vec<u8>, String)>,
+    /// Peers allowed in one channel before joins get `full`.
+    pub max_channel_peers: usize,
+    /// How long topology changes are gathered before one offer goes out.
+    pub offer_coalesce: Duration,
+}
+
+impl SfuConfig {
+    pub fn new(candidates: Vec<SocketAddr>, verifier: SfuTokenVerifier) -> Self {
+        Self {
+            candidates,
+            verifier,
+            minting: None,
+            max_channel_peers: 256,
+            offer_coalesce: Duration::from_millis(50),
+        }
+    }
+}
+
+/// Something the SFU wants done.
+#[derive(Debug)]
+pub enum Output {
+    /// Send this datagram from the media socket.
+    Transmit {
+        destination: SocketAddr,
+        contents: DatagramSend,
+    },
+    /// Send this message on a connection.
+    Signal {
+        conn: ConnId,
+        message: ServerMessage,
+    },
+    /// Close a connection (after its queued messages) with a WebSocket close code.
+    Close {
+        conn: ConnId,
+        code: u16,
+        reason: &'static str,
+    },
+    /// Something happened that the host reports (logs, metrics, interop).
+    Event(SfuEvent),
+}
+
+/// Presence changes on the SFU, for logs, metrics and the interop link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SfuEvent {
+    Joined {
+        user: UserId,
+        channel: ChannelId,
+    },
+    Left {
+        user: UserId,
+        channel: ChannelId,
+        reason: LeaveReason,
+    },
+    StartedProducing {
+        user: UserId,
+        channel: ChannelId,
+    },
+    StoppedProducing {
+        user: UserId,
+        channel: ChannelId,
+    },
+    JoinRefused {
+        code: &'static str,
+    },
+}
+
+/// Why a peer left its channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveReason {
+    Left,
+    Disconnected,
+    Kicked,
+    Blocked,
+    Moved,
+    Replaced,
+    MediaFailed,
+    Forced,
+}
+
+impl LeaveReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Left => "left",
+            Self::Disconnected => "disconnected",
+            Self::Kicked => "kicked",
+            Self::Blocked => "blocked",
+            Self::Moved => "moved",
+            Self::Replaced => "replaced",
+            Self::MediaFailed => "media_failed",
+            Self::Forced => "forced",
+        }
+    }
+
+    /// The WebSocket close code the peer's connection gets (documented in docs/PROTOCOL.md).
+    fn close_code(self) -> u16 {
+        match self {
+            Self::Left | Self::Disconnected => 1000,
+            Self::Kicked => 4010,
+            Self::Blocked => 4011,
+            Self::Moved => 4012,
+            Self::Replaced => 4013,
+            Self::MediaFailed => 4014,
+            Self::Forced => 4015,
+        }
+    }
+}
+
+/// The SFU state machine. See the module docs.
+pub struct Sfu {
+    config: SfuConfig,
+    dtls_cert: str0m::config::DtlsCert,
+    peers: HashMap<ConnId, Peer>,
+    /// Connections waiting for their join to be processed, or refused.
+    policies: Policies,
+    /// Every track a peer sends us, with its owner.
+    tracks: HashMap<TrackKey, (UserId, str0m::media::MediaKind)>,
+    /// Remembers which peer a remote address belongs to, to skip the `accepts` scan.
+    addr_owner: HashMap<SocketAddr, ConnId>,
+    outputs: VecDeque<Output>,
+    stats: SfuStats,
+}
+
+impl Sfu {
+    /// Creates an SFU. Generates the one DTLS certificate all peers share.
+    pub fn new(config: SfuConfig) -> Self {
+        let provider = str0m::crypto::from_feature_flags();
+        let dtls_cert = provider
+            .dtls_provider
+            .generate_certificate()
+            .expect("the aws-lc-rs provider always generates a certificate");
+        provider.install_process_default();
+        Self {
+            config,
+            dtls_cert,
+            peers: HashMap::new(),
+            policies: Policies::default(),
+            tracks: HashMap::new(),
+            addr_owner: HashMap::new(),
+            outputs: VecDeque::new(),
+            stats: SfuStats::default(),
+        }
+    }
+
+    /// Counters and gauges for `/metrics`.
+    pub fn stats(&self) -> SfuStats {
+        let mut stats = self.stats.clone();
+        stats.peers = self.peers.len();
+        let mut channels: Vec<ChannelId> = self.peers.values().map(|p| p.channel).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        stats.channels = channels.len();
+        stats
+    }
+
+    /// The users in a channel, sorted (for presence sync and tests).
+    pub fn channel_users(&self, channel: ChannelId) -> Vec<UserId> {
+        let mut users: Vec<UserId> = self
+            .peers
+            .values()
+            .filter(|p| p.channel == channel)
+            .map(|p| p.user)
+            .collect();
+        users.sort_unstable();
+        users
+    }
+
+    /// Every channel with at least one peer, with its users.
+    pub fn active_channels(&self) -> Vec<(ChannelId, Vec<UserId>)> {
+        let mut channels: Vec<ChannelId> = self.peers.values().map(|p| p.channel).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        channels
+            .into_iter()
+            .map(|c| (c, self.channel_users(c)))
+            .collect()
+    }
+
+    /// Next thing to do, if any. Drain this after every `handle_*` call.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`Sfu::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.peers
+            .values()
+            .flat_map(|p| [Some(p.rtc_timeout), p.offer_due(), p.speaking_deadline()])
+            .flatten()
+            .min()
+    }
+
+    /// Counts a join refused by the connection shell (timeout, not a join, not JSON).
+    pub fn record_handshake_failure(&mut self, code: JoinErrorCode) {
+        self.stats.count_join_failure(join_code_str(code));
+        self.outputs.push_back(Output::Event(SfuEvent::JoinRefused {
+            code: join_code_str(code),
+        }));
+    }
+
+    /// A connection that is not joined yet sent its first frame: the join.
+    pub fn handle_join(&mut self, now: Now, conn: ConnId, join: crate::signal::Join) {
+        match self.admit(now, conn, &join) {
+            Ok(()) => {}
+            Err(code) => {
+                self.stats.count_join_failure(join_code_str(code));
+                self.outputs.push_back(Output::Signal {
+                    conn,
+                    message: ServerMessage::JoinAck(crate::signal::JoinAck::rejected(code)),
+                });
+                self.outputs.push_back(Output::Close {
+                    conn,
+                    code: join_close_code(code),
+                    reason: join_code_str(code),
+                });
+                self.outputs.push_back(Output::Event(SfuEvent::JoinRefused {
+                    code: join_code_str(code),
+                }));
+            }
+        }
+        self.drive(now.instant);
+    }
+
+    /// A joined connection sent a message.
+    pub fn handle_message(&mut self, now: Now, conn: ConnId, message: ClientMessage) {
+        if self.peers.contains_key(&conn) {
+            self.on_message(now, conn, message);
+        } else {
+            tracing::debug!(%conn, "message from a connection that is not joined");
+        }
+        self.drive(now.instant);
+    }
+
+    /// The connection's socket closed.
+    pub fn handle_disconnect(&mut self, now: Instant, conn: ConnId) {
+        if self.peers.contains_key(&conn) {
+            self.remove_peer(now, conn, LeaveReason::Disconnected, None);
+            self.drive(now);
+        }
+    }
+
+    /// Disconnects `user` from `channel` on behalf of the main server (interop
+    /// `force_disconnect`): the user gets a 510 notice with `reason`. Returns whether they were there.
+    pub fn force_disconnect(
+        &mut self,
+        now: Instant,
+        user: UserId,
+        channel: ChannelId,
+        reason: &str,
+    ) -> bool {
+        let Some(conn) = self.find_peer(user, channel) else {
+            return false;
+        };
+        let notice = ServerMessage::Kicked(crate::signal::Kicked {
+            user_id: user,
+            reason: reason.to_owned(),
+        });
+        self.remove_peer(now, conn, LeaveReason::Forced, Some(notice));
+        self.drive(now);
+        true
+    }
+
+    fn find_peer(&self, user: UserId, channel: ChannelId) -> Option<ConnId> {
+        self.peers
+            .values()
+            .find(|p| p.user == user && p.channel == channel)
+            .map(|p| p.conn)
+    }
+
+    fn admit(
+        &mut self,
+        now: Now,
+        conn: ConnId,
+        join: &crate::signal::Join,
+    ) -> Result<(), JoinErrorCode> {
+        if self.peers.contains_key(&conn) {
+            return Err(JoinErrorCode::InvalidMessage);
+        }
+        let grant = self
+            .config
+            .verifier
+            .verify_join(&join.token, join.channel, now.unix_secs())
+            .map_err(|e| {
+                tracing::debug!(%conn, error = %e, "join token refused");
+                JoinErrorCode::Unauthorized
+            })?;
+        if !grant.perms.allows(crate::perms::Permissions::VOICE_CONNECT) {
+            return Err(JoinErrorCode::Forbidden);
+        }
+        let channel = join.channel;
+        if !grant.moved
+            && self
+                .policies
+                .get(channel)
+                .is_some_and(|p| p.is_blocked(grant.user))
+        {
+            return Err(JoinErrorCode::Blocked);
+        }
+        if let Some(old) = self.find_peer(grant.user, channel) {
+            let notice = ServerMessage::Kicked(crate::signal::Kicked {
+                user_id: grant.user,
+                reason: LeaveReason::Replaced.as_str().to_owned(),
+            });
+            self.remove_peer(now.instant, old, LeaveReason::Replaced, Some(notice));
+        }
+        if self.peers.values().filter(|p| p.channel == channel).count()
+            >= self.config.max_channel_peers
+        {
+            return Err(JoinErrorCode::Full);
+        }
+        let rtc = self.new_rtc(now.instant);
+        let mut peer = Peer::new(conn, grant.user, channel, grant.perms, rtc, now.instant);
+        for (key, (owner, kind)) in &self.tracks {
+            if self
+                .peers
+                .get(&key.conn)
+                .is_some_and(|p| p.channel == channel)
+            {
+                peer.add_track_out(*key, *owner, *kind);
+            }
+        }
+        tracing::debug!(%conn, user = %grant.user, %channel, moved = grant.moved, "joined");
+        self.peers.insert(conn, peer);
+        self.outputs.push_back(Output::Signal {
+            conn,
+            message: ServerMessage::JoinAck(crate::signal::JoinAck::ok()),
+        });
+        self.outputs.push_back(Output::Event(SfuEvent::Joined {
+            user: grant.user,
+            channel,
+        }));
+        Ok(())
+    }
+
+    fn new_rtc(&self, now: Instant) -> str0m::Rtc {
+        let mut rtc = str0m::Rtc::builder()
+            .set_dtls_cert(self.dtls_cert.clone())
+            // Hold at most one packet back for reordering: late audio is worse than lost audio,
+            // which the receiver conceals with FEC/PLC.
+            .set_reordering_size_audio(1)
+            .build(now);
+        for addr in &self.config.candidates {
+            match Candidate::host(*addr, "udp") {
+                Ok(c) => {
+                    rtc.add_local_candidate(c);
+                }
+                Err(e) => tracing::warn!(%addr, error = %e, "unusable ICE candidate address"),
+            }
+        }
+        rtc
+    }
+
+    /// Removes a peer: optional notice, then its socket closes; the others renegotiate.
+    fn remove_peer(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        reason: LeaveReason,
+        notice: Option<ServerMessage>,
+    ) {
+        let Some(mut peer) = self.peers.remove(&conn) else {
+            return;
+        };
+        peer.rtc.disconnect();
+        self.addr_owner.retain(|_, c| *c != conn);
+        let produced = !peer.tracks_in.is_empty();
+        self.tracks.retain(|key, _| key.conn != conn);
+        for other in self
+            .peers
+            .values_mut()
+            .filter(|p| p.channel == peer.channel)
+        {
+            if other.tracks_out.iter().any(|t| t.source.conn == conn) {
+                other.want_offer(now, self.config.offer_coalesce);
+            }
+        }
+        if let Some(message) = notice {
+            self.outputs.push_back(Output::Signal { conn, message });
+        }
+        self.outputs.push_back(Output::Close {
+            conn,
+            code: reason.close_code(),
+            reason: reason.as_str(),
+        });
+        if produced {
+            self.outputs
+                .push_back(Output::Event(SfuEvent::StoppedProducing {
+                    user: peer.user,
+                    channel: peer.channel,
+                }));
+        }
+        tracing::debug!(%conn, user = %peer.user, channel = %peer.channel, reason = reason.as_str(), "left");
+        self.outputs.push_back(Output::Event(SfuEvent::Left {
+            user: peer.user,
+            channel: peer.channel,
+            reason,
+        }));
+    }
+
+    /// Queues `message` for every peer of `channel`, optionally skipping one connection.
+    fn broadcast(&mut self, channel: ChannelId, except: Option<ConnId>, message: &ServerMessage) {
+        let mut conns: Vec<ConnId> = self
+            .peers
+            .values()
+            .filter(|p| p.channel == channel && Some(p.conn) != except)
+            .map(|p| p.conn)
+            .collect();
+        conns.sort_unstable();
+        for conn in conns {
+            self.outputs.push_back(Output::Signal {
+                conn,
+                message: message.clone(),
+            });
+        }
+    }
+}
+
+use crate::signal::JoinErrorCode;
+
+/// WebSocket close codes after a refused join (documented in docs/PROTOCOL.md).
+fn join_close_code(code: JoinErrorCode) -> u16 {
+    match code {
+        JoinErrorCode::InvalidMessage => 4000,
+        JoinErrorCode::ExpectedJoin => 4001,
+        JoinErrorCode::Unauthorized => 4003,
+        JoinErrorCode::Forbidden => 4004,
+        JoinErrorCode::Blocked => 4005,
+        JoinErrorCode::Full => 4006,
+    }
+}
+
+/// The wire spelling of a join error code, for logs and metrics labels.
+pub fn join_code_str(code: JoinErrorCode) -> &'static str {
+    match code {
+        JoinErrorCode::InvalidMessage => "invalid_message",
+        JoinErrorCode::ExpectedJoin => "expected_join",
+        JoinErrorCode::Unauthorized => "unauthorized",
+        JoinErrorCode::Forbidden => "forbidden",
+        JoinErrorCode::Blocked => "blocked",
+        JoinErrorCode::Full => "full",
+    }
+}

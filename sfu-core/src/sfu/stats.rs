@@ -1,0 +1,24 @@
+//! Counters the SFU keeps for `/metrics`.
+
+use std::collections::BTreeMap;
+
+/// A snapshot of the SFU's counters and gauges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SfuStats {
+    /// Joined peers right now.
+    pub peers: usize,
+    /// Channels with at least one peer right now.
+    pub channels: usize,
+    /// Media frames written to receivers since start.
+    pub packets_forwarded: u64,
+    /// Payload bytes of those frames.
+    pub bytes_forwarded: u64,
+    /// Refused joins since start, by join error code.
+    pub join_failures: BTreeMap<&'static str, u64>,
+}
+
+impl SfuStats {
+    pub(super) fn count_join_failure(&mut self, code: &'static str) {
+        *self.join_failures.entry(code).or_default() += 1;
+    }
+}

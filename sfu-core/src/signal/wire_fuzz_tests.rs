@@ -1,0 +1,122 @@
+//! "Never panics" runs: mutated valid frames and pathological nesting through [`decode_client`].
+//! [`XorShift`] and [`mutate`] are shared with the `decode_server` run.
+
+use serde_json::Value;
+
+use super::wire_bad_input_tests::reject;
+use super::*;
+
+/// A tiny deterministic PRNG (xorshift64), so the run needs no extra crate and is repeatable.
+pub(super) struct XorShift(pub(super) u64);
+
+impl XorShift {
+    pub(super) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub(super) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// JSON fragments spliced into frames by [`mutate`].
+const TOKENS: [&[u8]; 16] = [
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b":",
+    b",",
+    b"\\",
+    b"-",
+    b"null",
+    b"true",
+    b"1e999",
+    b"18446744073709551616",
+    b"\"event\"",
+    b"\"t\":",
+    "\u{1F50A}".as_bytes(),
+];
+
+/// Applies one to four random edits to `frame` (bit flip, cut, truncation, spliced JSON token or
+/// random byte) and returns the result as (lossy) UTF-8 text.
+pub(super) fn mutate(rng: &mut XorShift, frame: &str) -> String {
+    let mut bytes = frame.as_bytes().to_vec();
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(bytes.len() + 1);
+        match rng.below(5) {
+            0 if at < bytes.len() => bytes[at] ^= 1 << rng.below(8),
+            1 if at < bytes.len() => {
+                let end = (at + 1 + rng.below(8)).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            2 => bytes.truncate(at),
+            3 => {
+                let token = TOKENS[rng.below(TOKENS.len())];
+                bytes.splice(at..at, token.iter().copied());
+            }
+            _ => {
+                let byte = (rng.next() & 0xFF) as u8;
+                bytes.insert(at, byte);
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[test]
+fn decoding_mutated_frames_never_panics() {
+    let frames = [
+        r#"{"op":7,"t":500,"d":{"channel":"2230469276416868352","token":"abc.def"}}"#,
+        r#"{"op":7,"t":501,"d":{"sdp":"v=0\r\n","type":"offer"}}"#,
+        r#"{"op":7,"t":503,"d":{"candidate":"candidate:1","sdpMid":"0","sdpMLineIndex":0}}"#,
+        r#"{"op":7,"t":504,"d":{}}"#,
+        r#"{"op":7,"t":507,"d":{"user":2230469276416868352,"muted":true}}"#,
+        r#"{"op":7,"t":511,"d":{"user_id":9,"block":false}}"#,
+        r#"{"op":7,"t":512,"d":{"user":1,"channel":2}}"#,
+        r#"{"op":7,"t":514,"d":{"speaking":1}}"#,
+        r#"{"op":2,"d":{"nonce":{"a":[1,2]},"ts":1700000000000}}"#,
+        r#"{"event":"speaking","data":"{\"speaking\":1}"}"#,
+        r#"{"event":"answer","data":"{\"type\":\"answer\",\"sdp\":\"v=0\"}"}"#,
+        r#"{"event":"negotiate"}"#,
+    ];
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let (mut decoded, mut rejected) = (0u32, 0u32);
+    for _ in 0..5000 {
+        let frame = frames[rng.below(frames.len())];
+        let text = mutate(&mut rng, frame);
+        match decode_client(&text) {
+            Ok(msg) => {
+                decoded += 1;
+                assert!(!msg.name().is_empty());
+            }
+            Err(err) => {
+                rejected += 1;
+                let reply = err.reply().expect("every decode error has a reply");
+                serde_json::from_str::<Value>(&reply.to_json()).expect("replies are JSON");
+            }
+        }
+    }
+    assert!(
+        decoded > 100 && rejected > 100,
+        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    );
+}
+
+#[test]
+fn deep_nesting_is_rejected_not_a_stack_overflow() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let (err, _) = reject(&deep);
+    assert!(matches!(err, DecodeError::NotJson { .. }), "{err:?}");
+    let deep_d = format!(
+        r#"{{"op":2,"d":{{"nonce":{}1{}}}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let (err, _) = reject(&deep_d);
+    assert!(matches!(err, DecodeError::NotJson { .. }), "{err:?}");
+}

@@ -1,0 +1,162 @@
+//! `hearth-bot`: a headless Hearth client for debugging protocol flows and load tests.
+//! Prints one JSON line per event on stdout; logs go to stderr.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use hearth_client::audio::{
+    AudioSink, AudioSource, EncoderConfig, NullSink, SilenceSource, SineSource, WavSink, WavSource,
+};
+use hearth_client::events::EngineEvent;
+use hearth_client::sfu_client::{SfuClient, SfuClientConfig, SinkFactory};
+use sfu_core::ids::ChannelId;
+
+#[derive(Parser)]
+#[command(
+    name = "hearth-bot",
+    version,
+    about = "Headless Hearth client: joins, talks, records, reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Join an SFU channel over `/signal`.
+    Sfu(SfuArgs),
+}
+
+#[derive(Args)]
+struct SfuArgs {
+    /// `ws://HOST:PORT/signal`.
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    channel: i64,
+    /// SFU join token (`hearth-host token sfu ...`).
+    #[arg(long, env = "HEARTH_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Send a sine tone of this frequency.
+    #[arg(long, conflicts_with = "wav")]
+    tone: Option<f32>,
+    /// Send this WAV file (once, then silence).
+    #[arg(long)]
+    wav: Option<PathBuf>,
+    /// Write each remote user's audio to DIR/user-<id>.wav.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Leave after this long (e.g. 10s, 500ms, 2m); stay until Ctrl-C when absent.
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Local IP for media sockets.
+    #[arg(long, default_value = "0.0.0.0")]
+    bind: IpAddr,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |i| text.split_at(i));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {text:?}"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" | "" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("unknown unit in {text:?} (use ms, s or m)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn main() -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match cli.command {
+        Command::Sfu(args) => runtime.block_on(run_sfu(args)),
+    }
+}
+
+async fn run_sfu(args: SfuArgs) -> anyhow::Result<()> {
+    let source: Box<dyn AudioSource> = match (&args.tone, &args.wav) {
+        (Some(hz), _) => Box::new(SineSource::new(*hz, 0.3)),
+        (None, Some(path)) => Box::new(WavSource::open(path, false)?),
+        (None, None) => Box::new(SilenceSource::new()),
+    };
+    let sinks: SinkFactory = match args.record.clone() {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            Arc::new(move |user| -> Box<dyn AudioSink> {
+                let path = dir.join(format!("user-{user}.wav"));
+                match WavSink::create(&path) {
+                    Ok(sink) => Box::new(sink),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot record; discarding this user's audio");
+                        Box::new(NullSink::new())
+                    }
+                }
+            })
+        }
+        None => Arc::new(|_| -> Box<dyn AudioSink> { Box::new(NullSink::new()) }),
+    };
+    let config = SfuClientConfig {
+        url: args.url,
+        channel: ChannelId(args.channel),
+        token: args.token,
+        source,
+        sinks,
+        encoder: EncoderConfig::default(),
+        bind_ip: args.bind,
+    };
+    let started = Instant::now();
+    let (client, mut events) = SfuClient::connect(config).await?;
+    let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    let mut client = Some(client);
+    loop {
+        let timeout = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                print_event(started, &event);
+                if matches!(event, EngineEvent::Left { .. }) {
+                    break;
+                }
+            }
+            _ = timeout, if client.is_some() => {
+                if let Some(c) = client.take() { c.leave().await }
+            }
+            _ = tokio::signal::ctrl_c(), if client.is_some() => {
+                if let Some(c) = client.take() { c.leave().await }
+            }
+        }
+    }
+    // Give the receive tasks a moment to finish their WAV files.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(())
+}
+
+fn print_event(started: Instant, event: &EngineEvent) {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("t_ms".into(), (started.elapsed().as_millis() as u64).into());
+    }
+    println!("{value}");
+}

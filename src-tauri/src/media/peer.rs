@@ -1,0 +1,183 @@
+//! The client's WebRTC peer connection (webrtc-rs): Opus only, one local audio track, and its
+//! callbacks turned into messages on a bounded channel.
+
+use std::sync::Arc;
+
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::media_engine::{
+    MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine,
+};
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::transport::RTCIceCandidateInit;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RtpCodecKind,
+};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCPeerConnectionState,
+};
+
+/// The Opus payload type we register (the one browsers and str0m use).
+pub const OPUS_PT: u8 = 111;
+
+/// What the peer connection reports, in order.
+pub enum PeerEvent {
+    /// A local ICE candidate to trickle.
+    Candidate(RTCIceCandidateInit),
+    /// A remote track appeared.
+    Track(Arc<dyn TrackRemote>),
+    /// The connection state changed.
+    State(RTCPeerConnectionState),
+}
+
+struct Handler {
+    events: mpsc::Sender<PeerEvent>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_candidate(
+        &self,
+        event: rtc::peer_connection::event::RTCPeerConnectionIceEvent,
+    ) {
+        if let Ok(init) = event.candidate.to_json() {
+            let _ = self.events.send(PeerEvent::Candidate(init)).await;
+        }
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.events.send(PeerEvent::Track(track)).await;
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.events.send(PeerEvent::State(state)).await;
+    }
+}
+
+/// A peer connection with one Opus send track.
+pub struct MediaPeer {
+    pub pc: Arc<dyn PeerConnection>,
+    pub track: Arc<TrackLocalStaticRTP>,
+    pub ssrc: u32,
+}
+
+/// Why the peer connection could not be set up or negotiated.
+#[derive(Debug, thiserror::Error)]
+#[error("WebRTC: {0}")]
+pub struct PeerError(String);
+
+impl From<webrtc::error::Error> for PeerError {
+    fn from(e: webrtc::error::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+fn opus_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48_000,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+impl MediaPeer {
+    /// Builds the peer connection bound to `bind_ip` (any port) and adds the local audio track.
+    /// Events arrive on the returned receiver (bounded: callbacks wait when it is full).
+    pub async fn new(
+        bind_ip: std::net::IpAddr,
+    ) -> Result<(Self, mpsc::Receiver<PeerEvent>), PeerError> {
+        let mut media_engine = MediaEngine::default();
+        media_engine
+            .register_codec(
+                RTCRtpCodecParameters {
+                    rtp_codec: opus_codec(),
+                    payload_type: OPUS_PT,
+                    ..Default::default()
+                },
+                RtpCodecKind::Audio,
+            )
+            .map_err(|e| PeerError(e.to_string()))?;
+        // Video is not sent yet, but a registered codec lets us answer the SFU's video m-lines
+        // properly (inactive) instead of rejecting them.
+        media_engine
+            .register_codec(
+                RTCRtpCodecParameters {
+                    rtp_codec: RTCRtpCodec {
+                        mime_type: MIME_TYPE_VP8.to_owned(),
+                        clock_rate: 90_000,
+                        channels: 0,
+                        sdp_fmtp_line: String::new(),
+                        rtcp_feedback: vec![],
+                    },
+                    payload_type: 96,
+                    ..Default::default()
+                },
+                RtpCodecKind::Video,
+            )
+            .map_err(|e| PeerError(e.to_string()))?;
+        let registry =
+            register_default_interceptors(rtc::interceptor::Registry::new(), &mut media_engine)
+                .map_err(|e| PeerError(e.to_string()))?;
+        let (tx, rx) = mpsc::channel(256);
+        let pc = PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(media_engine)
+            .with_interceptor_registry(registry)
+            .with_handler(Arc::new(Handler { events: tx }))
+            .with_udp_addrs(vec![std::net::SocketAddr::new(bind_ip, 0)])
+            .build()
+            .await?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        let ssrc = rand::random::<u32>();
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            "hearth".to_owned(),
+            "mic".to_owned(),
+            "microphone".to_owned(),
+            RtpCodecKind::Audio,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(ssrc),
+                    ..Default::default()
+                },
+                codec: opus_codec(),
+                ..Default::default()
+            }],
+        )));
+        pc.add_track(track.clone()).await?;
+        Ok((Self { pc, track, ssrc }, rx))
+    }
+
+    /// Applies a remote offer and returns our answer SDP.
+    pub async fn answer(&self, offer_sdp: String) -> Result<String, PeerError> {
+        let offer =
+            RTCSessionDescription::offer(offer_sdp).map_err(|e| PeerError(e.to_string()))?;
+        self.pc.set_remote_description(offer).await?;
+        let answer = self.pc.create_answer(None).await?;
+        self.pc.set_local_description(answer.clone()).await?;
+        Ok(answer.sdp)
+    }
+
+    /// Applies a remote answer to our offer.
+    pub async fn accept_answer(&self, answer_sdp: String) -> Result<(), PeerError> {
+        let answer =
+            RTCSessionDescription::answer(answer_sdp).map_err(|e| PeerError(e.to_string()))?;
+        self.pc.set_remote_description(answer).await?;
+        Ok(())
+    }
+
+    pub async fn add_candidate(&self, candidate: RTCIceCandidateInit) -> Result<(), PeerError> {
+        self.pc.add_ice_candidate(candidate).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        let _ = self.pc.close().await;
+    }
+}
