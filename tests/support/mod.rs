@@ -1,1 +1,298 @@
+//! Helpers for the end-to-end tests: an in-process host on 127.0.0.1:0, tokens, headless clients
+//! whose received audio lands in memory, raw `/signal` sockets, and audio checks.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use hearth_client::audio::{
+    AudioSink, AudioSource, EncoderConfig, MemorySink, MemoryTap, SilenceSource, SineSource,
+    analysis,
+};
+use hearth_client::events::EngineEvent;
+use hearth_client::sfu_client::{SfuClient, SfuClientConfig, SinkFactory};
+use sfu_core::auth::{SfuTokenRequest, mint_sfu_token};
+use sfu_core::host::{HostConfig, RunningHost, start};
+use sfu_core::ids::{ChannelId, UserId};
+use sfu_core::perms::Permissions;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+pub const SECRET: &[u8] = b"e2e-test-secret";
+pub const ISSUER: &str = "hearth";
+
+/// Every wait in these tests is bounded by this.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Connect + Speak + Video: what an ordinary member gets.
+pub const MEMBER: Permissions = Permissions::MOVED_GRANT;
+
+/// Starts a host on loopback with ephemeral ports.
+pub async fn host() -> anyhow::Result<RunningHost> {
+    let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+    start(HostConfig {
+        listen: loopback,
+        udp: loopback,
+        public_ip: None,
+        secret: SECRET.to_vec(),
+        issuer: ISSUER.to_owned(),
+    })
+    .await
+}
+
+pub fn signal_url(host: &RunningHost) -> String {
+    format!("ws://{}/signal", host.http_addr)
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A valid token for `user` in `channel`.
+pub fn token(user: i64, channel: i64, perms: Permissions) -> String {
+    token_with(user, channel, perms, false)
+}
+
+pub fn token_with(user: i64, channel: i64, perms: Permissions, moved: bool) -> String {
+    let request = SfuTokenRequest {
+        user: UserId(user),
+        channel: ChannelId(channel),
+        perms,
+        moved,
+        ttl_secs: 300,
+    };
+    mint_sfu_token(SECRET, ISSUER, &request, unix_now())
+}
+
+/// A headless client whose received audio is kept in memory, per remote user.
+pub struct Bot {
+    pub user: i64,
+    pub client: Option<SfuClient>,
+    pub events: mpsc::Receiver<EngineEvent>,
+    pub seen: Vec<EngineEvent>,
+    taps: Arc<Mutex<HashMap<i64, MemoryTap>>>,
+}
+
+impl Bot {
+    /// Joins `channel` as `user`, sending a tone (or silence when `tone` is None).
+    pub async fn join(
+        host: &RunningHost,
+        user: i64,
+        channel: i64,
+        perms: Permissions,
+        tone: Option<f32>,
+    ) -> anyhow::Result<Self> {
+        let source: Box<dyn AudioSource> = match tone {
+            Some(hz) => Box::new(SineSource::new(hz, 0.3)),
+            None => Box::new(SilenceSource::new()),
+        };
+        Self::join_with(host, user, channel, token(user, channel, perms), source).await
+    }
+
+    pub async fn join_with(
+        host: &RunningHost,
+        user: i64,
+        channel: i64,
+        token: String,
+        source: Box<dyn AudioSource>,
+    ) -> anyhow::Result<Self> {
+        let taps: Arc<Mutex<HashMap<i64, MemoryTap>>> = Arc::default();
+        let registry = taps.clone();
+        let sinks: SinkFactory = Arc::new(move |remote| -> Box<dyn AudioSink> {
+            let sink = MemorySink::new();
+            if let Ok(mut taps) = registry.lock() {
+                taps.insert(remote, sink.tap());
+            }
+            Box::new(sink)
+        });
+        let config = SfuClientConfig {
+            url: signal_url(host),
+            channel: ChannelId(channel),
+            token,
+            source,
+            sinks,
+            encoder: EncoderConfig::default(),
+            bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
+        let (client, events) = SfuClient::connect(config)
+            .await
+            .context("connecting a bot")?;
+        Ok(Self {
+            user,
+            client: Some(client),
+            events,
+            seen: Vec::new(),
+            taps,
+        })
+    }
+
+    /// Waits for an event matching `pred` (events seen on the way are kept in `seen`).
+    pub async fn expect(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&EngineEvent) -> bool,
+    ) -> anyhow::Result<EngineEvent> {
+        if let Some(e) = self.seen.iter().find(|e| pred(e)) {
+            return Ok(e.clone());
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .with_context(|| {
+                    format!(
+                        "user {} waited {WAIT:?} for {what}; saw {:?}",
+                        self.user, self.seen
+                    )
+                })?;
+            let Some(event) = event else {
+                bail!(
+                    "user {}: events ended before {what}; saw {:?}",
+                    self.user,
+                    self.seen
+                );
+            };
+            self.seen.push(event.clone());
+            if pred(&event) {
+                return Ok(event);
+            }
+        }
+    }
+
+    /// Drains pending events into `seen` without waiting.
+    pub fn drain(&mut self) {
+        while let Ok(e) = self.events.try_recv() {
+            self.seen.push(e);
+        }
+    }
+
+    /// Everything received from `remote` so far.
+    pub fn heard(&self, remote: i64) -> Vec<i16> {
+        self.taps
+            .lock()
+            .ok()
+            .and_then(|t| t.get(&remote).map(MemoryTap::snapshot))
+            .unwrap_or_default()
+    }
+
+    pub fn heard_len(&self, remote: i64) -> usize {
+        self.taps
+            .lock()
+            .ok()
+            .and_then(|t| t.get(&remote).map(MemoryTap::len))
+            .unwrap_or(0)
+    }
+
+    pub fn client(&self) -> &SfuClient {
+        self.client.as_ref().expect("the bot has not left")
+    }
+
+    pub async fn leave(&mut self) {
+        if let Some(client) = self.client.take() {
+            client.leave().await;
+        }
+    }
+}
+
+/// Normalised tone power of `hz` in the samples (about amplitude² for a pure tone).
+pub fn tone_power(samples: &[i16], hz: f32) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    analysis::goertzel_power(samples, hz)
+}
+
+/// Samples received from `remote` after `from` (a previous `heard_len`).
+pub fn since(bot: &Bot, remote: i64, from: usize) -> Vec<i16> {
+    let all = bot.heard(remote);
+    all.get(from..).map(<[i16]>::to_vec).unwrap_or_default()
+}
+
+/// Waits until `bot` has heard at least `secs` of `remote`'s tone at `hz`.
+pub async fn wait_hearing(bot: &Bot, remote: i64, hz: f32, secs: f32) -> anyhow::Result<()> {
+    let want = (secs * 48_000.0) as usize;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let heard = bot.heard(remote);
+        if heard.len() >= want && tone_power(&heard[heard.len() - want..], hz) > 0.01 {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!(
+                "user {} did not hear {hz} Hz from user {remote} within {WAIT:?} ({} samples, power {:.4})",
+                bot.user,
+                heard.len(),
+                tone_power(&heard, hz)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A raw `/signal` WebSocket for protocol-level tests.
+pub struct RawSignal {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// What a raw socket received next.
+#[derive(Debug)]
+pub enum Frame {
+    Json(serde_json::Value),
+    Closed(Option<u16>),
+}
+
+impl RawSignal {
+    pub async fn connect(host: &RunningHost) -> anyhow::Result<Self> {
+        let (ws, _) = tokio_tungstenite::connect_async(signal_url(host)).await?;
+        Ok(Self { ws })
+    }
+
+    pub async fn send_text(&mut self, text: &str) -> anyhow::Result<()> {
+        self.ws.send(Message::Text(text.to_owned().into())).await?;
+        Ok(())
+    }
+
+    pub async fn send_json(&mut self, value: serde_json::Value) -> anyhow::Result<()> {
+        self.send_text(&value.to_string()).await
+    }
+
+    /// Next JSON frame or close, skipping pings; fails after [`WAIT`].
+    pub async fn next(&mut self) -> anyhow::Result<Frame> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .context("waiting for a frame")?;
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Ok(Frame::Json(serde_json::from_str(text.as_str())?));
+                }
+                Some(Ok(Message::Close(c))) => {
+                    return Ok(Frame::Closed(c.map(|c| u16::from(c.code))));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return Ok(Frame::Closed(None)),
+            }
+        }
+    }
+
+    /// Next JSON frame that satisfies `pred`, skipping others (offers, candidates...).
+    pub async fn next_matching(
+        &mut self,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<serde_json::Value> {
+        loop {
+            match self.next().await? {
+                Frame::Json(v) if pred(&v) => return Ok(v),
+                Frame::Json(_) => {}
+                Frame::Closed(code) => bail!("socket closed ({code:?}) before the expected frame"),
+            }
+        }
+    }
+}
