@@ -99,7 +99,6 @@ impl MediaPeer {
                 RTCRtpCodecParameters {
                     rtp_codec: opus_codec(),
                     payload_type: OPUS_PT,
-                    ..Default::default()
                 },
                 RtpCodecKind::Audio,
             )
@@ -117,7 +116,6 @@ impl MediaPeer {
                         rtcp_feedback: vec![],
                     },
                     payload_type: 96,
-                    ..Default::default()
                 },
                 RtpCodecKind::Video,
             )

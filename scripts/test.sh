@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+export CARGO_TERM_COLOR=never
+# CI must not skip the browser test for lack of a browser.
+export HEARTH_REQUIRE_BROWSER=1
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -j 2 -- -D warnings
+echo "== cargo test"
+# Media tests run real WebRTC sessions; two at a time keeps a 2-core machine responsive.
+cargo test --workspace -j 2 -- --test-threads=2
