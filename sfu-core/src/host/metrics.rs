@@ -11,7 +11,12 @@ use crate::sfu::SfuStats;
 
 pub(super) async fn serve(State(state): State<AppState>) -> impl IntoResponse {
     let stats = state.sfu.stats().await.unwrap_or_default();
-    let body = render(&stats, state.started.elapsed().as_secs());
+    let mut body = render(&stats.sfu, state.started.elapsed().as_secs());
+    stats.forward_latency.render(
+        &mut body,
+        "hearth_sfu_forward_latency_seconds",
+        "Time from a media datagram's receipt to the last datagram the SFU sent because of it.",
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 

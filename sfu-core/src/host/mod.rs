@@ -1,6 +1,7 @@
 //! `hearth-host`: one HTTP listener (WebSockets, health, metrics) plus one UDP socket for media.
 //! [`start`] binds both and runs the actors; tests and the desktop app call it in-process.
 
+mod histogram;
 mod metrics;
 mod rate;
 pub mod sfu_actor;
@@ -160,7 +161,7 @@ async fn signal_upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> 
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    let peers = state.sfu.stats().await.map(|s| s.peers).unwrap_or(0);
+    let peers = state.sfu.stats().await.map(|s| s.sfu.peers).unwrap_or(0);
     let body = serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),

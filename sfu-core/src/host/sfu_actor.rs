@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::histogram::Histogram;
 use crate::ids::{ChannelId, UserId};
 use crate::sfu::{ConnId, Now, Output, Sfu, SfuEvent, SfuStats};
 use crate::signal::{ClientMessage, Join, ServerMessage};
@@ -37,7 +38,7 @@ pub enum SfuCommand {
     /// A connection failed the handshake before its join reached the SFU.
     HandshakeFailed { code: crate::signal::JoinErrorCode },
     /// A snapshot of the counters, for `/metrics`.
-    Stats(oneshot::Sender<SfuStats>),
+    Stats(oneshot::Sender<HostStats>),
 }
 
 /// What a connection task must do for the SFU.
@@ -66,11 +67,19 @@ impl SfuHandle {
     }
 
     /// Counters for `/metrics`.
-    pub async fn stats(&self) -> Result<SfuStats, ActorStopped> {
+    pub async fn stats(&self) -> Result<HostStats, ActorStopped> {
         let (tx, rx) = oneshot::channel();
         self.send(SfuCommand::Stats(tx)).await?;
         rx.await.map_err(|_| ActorStopped)
     }
+}
+
+/// What `/metrics` reports: the SFU's counters plus what only the actor can measure.
+#[derive(Debug, Clone, Default)]
+pub struct HostStats {
+    pub sfu: SfuStats,
+    /// Time from a datagram's receipt to the last datagram sent because of it.
+    pub forward_latency: Histogram,
 }
 
 /// The SFU actor is gone (the host is shutting down).
@@ -91,6 +100,7 @@ pub struct SfuActor {
     connections: std::collections::HashMap<ConnId, mpsc::Sender<Outbound>>,
     events: Option<EventSink>,
     shutdown: watch::Receiver<bool>,
+    forward_latency: Histogram,
 }
 
 impl SfuActor {
@@ -112,6 +122,7 @@ impl SfuActor {
             connections: Default::default(),
             events,
             shutdown,
+            forward_latency: Histogram::default(),
         };
         Ok((actor, SfuHandle { commands: tx }))
     }
@@ -132,8 +143,13 @@ impl SfuActor {
                 },
                 received = self.socket.recv_from(&mut buf) => match received {
                     Ok((n, source)) => {
+                        let received_at = Instant::now();
                         let destination = self.destination_for(source);
-                        self.sfu.handle_datagram(Instant::now(), source, destination, &buf[..n]);
+                        self.sfu.handle_datagram(received_at, source, destination, &buf[..n]);
+                        if self.flush().await > 0 {
+                            self.forward_latency.observe(received_at.elapsed());
+                        }
+                        continue;
                     }
                     Err(e) => tracing::debug!(error = %e, "media socket receive failed"),
                 },
@@ -189,18 +205,24 @@ impl SfuActor {
             }
             SfuCommand::HandshakeFailed { code } => self.sfu.record_handshake_failure(code),
             SfuCommand::Stats(reply) => {
-                let _ = reply.send(self.sfu.stats());
+                let _ = reply.send(HostStats {
+                    sfu: self.sfu.stats(),
+                    forward_latency: self.forward_latency.clone(),
+                });
             }
         }
     }
 
-    async fn flush(&mut self) {
+    /// Carries out the SFU's outputs; returns how many datagrams were sent.
+    async fn flush(&mut self) -> usize {
+        let mut sent = 0;
         while let Some(output) = self.sfu.poll_output() {
             match output {
                 Output::Transmit {
                     destination,
                     contents,
                 } => {
+                    sent += 1;
                     if let Err(e) = self.socket.try_send_to(&contents, destination) {
                         if e.kind() == std::io::ErrorKind::WouldBlock {
                             let _ = self.socket.send_to(&contents, destination).await;
@@ -221,6 +243,7 @@ impl SfuActor {
                 }
             }
         }
+        sent
     }
 
     fn deliver(&mut self, conn: ConnId, outbound: Outbound) {
