@@ -270,3 +270,23 @@ async fn heartbeat_bad_input_and_speaking_keep_the_connection_open() -> anyhow::
     host.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_refused_after_the_five_second_handshake() -> anyhow::Result<()> {
+    let host = host().await?;
+    let mut ws = RawSignal::connect(&host).await?;
+    let started = std::time::Instant::now();
+    let ack = ws.next_matching(is_ack).await?;
+    let waited = started.elapsed();
+    assert_eq!(ack["d"]["error"], "invalid_message", "{ack}");
+    assert!(
+        waited >= std::time::Duration::from_millis(4_900),
+        "the refusal must wait for the 5 s handshake deadline, came after {waited:?}"
+    );
+    assert!(
+        matches!(ws.next().await?, Frame::Closed(Some(4000))),
+        "closed with 4000"
+    );
+    host.shutdown().await;
+    Ok(())
+}

@@ -9,6 +9,8 @@ mod media;
 mod peer;
 pub mod policy;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

@@ -1,0 +1,341 @@
+//! Deterministic tests of the SFU core's negotiation: explicit time, str0m peers as clients,
+//! no sockets.
+
+use std::time::{Duration, Instant};
+
+use str0m::Rtc;
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::media::{Direction, MediaKind};
+
+use super::*;
+use crate::auth::{SfuTokenRequest, SfuTokenVerifier, mint_sfu_token};
+use crate::perms::Permissions;
+use crate::signal::{ClientMessage, Join, JoinAck, ServerMessage, SessionDescription};
+
+const SECRET: &[u8] = b"unit-secret";
+const UNIX0: i64 = 1_700_000_000_000;
+
+struct Harness {
+    sfu: Sfu,
+    t0: Instant,
+    ms: u64,
+    outputs: Vec<Output>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self::with_max_peers(256)
+    }
+
+    fn with_max_peers(max: usize) -> Self {
+        let addr = "127.0.0.1:5000".parse().expect("literal address");
+        let mut config = SfuConfig::new(vec![addr], SfuTokenVerifier::new(SECRET, "hearth"));
+        config.max_channel_peers = max;
+        Self {
+            sfu: Sfu::new(config),
+            t0: Instant::now(),
+            ms: 0,
+            outputs: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> Now {
+        Now {
+            instant: self.t0 + Duration::from_millis(self.ms),
+            unix_ms: UNIX0 + self.ms as i64,
+        }
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.ms += ms;
+        let now = self.now().instant;
+        self.sfu.handle_timeout(now);
+        self.collect();
+    }
+
+    fn collect(&mut self) {
+        while let Some(o) = self.sfu.poll_output() {
+            self.outputs.push(o);
+        }
+    }
+
+    fn join(&mut self, conn: u64, user: i64, channel: i64) {
+        let request = SfuTokenRequest {
+            user: UserId(user),
+            channel: ChannelId(channel),
+            perms: Permissions::MOVED_GRANT,
+            moved: false,
+            ttl_secs: 60,
+        };
+        let token = mint_sfu_token(SECRET, "hearth", &request, UNIX0 / 1000);
+        let now = self.now();
+        self.sfu.handle_join(
+            now,
+            ConnId(conn),
+            Join {
+                channel: ChannelId(channel),
+                token,
+            },
+        );
+        self.collect();
+    }
+
+    fn send(&mut self, conn: u64, message: ClientMessage) {
+        let now = self.now();
+        self.sfu.handle_message(now, ConnId(conn), message);
+        self.collect();
+    }
+
+    /// Takes the signaling messages sent to `conn` so far.
+    fn take_for(&mut self, conn: u64) -> Vec<ServerMessage> {
+        let mut taken = Vec::new();
+        self.outputs.retain(|o| match o {
+            Output::Signal { conn: c, message } if c.0 == conn => {
+                taken.push(message.clone());
+                false
+            }
+            _ => true,
+        });
+        taken
+    }
+
+    fn offers_for(&mut self, conn: u64) -> Vec<String> {
+        self.take_for(conn)
+            .into_iter()
+            .filter_map(|m| match m {
+                ServerMessage::Offer(o) => Some(o.sdp),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A client that answers like a browser that adds a microphone: sendonly on our recvonly m-line.
+fn client_answer(client: &mut Rtc, offer: &str) -> String {
+    let offer = SdpOffer::from_sdp_string(offer).expect("the SFU's offer parses");
+    let answer: SdpAnswer = client
+        .sdp_api()
+        .accept_offer(offer)
+        .expect("the client accepts the SFU's offer");
+    answer.to_sdp_string()
+}
+
+fn answer(sdp: String) -> ClientMessage {
+    ClientMessage::Answer(SessionDescription::new(sdp))
+}
+
+/// Joins `conn` as `user` and completes its first offer/answer.
+fn join_and_answer(h: &mut Harness, conn: u64, user: i64, client: &mut Rtc) {
+    h.join(conn, user, 1);
+    let acks = h.take_for(conn);
+    let offer = acks
+        .iter()
+        .find_map(|m| match m {
+            ServerMessage::Offer(o) => Some(o.sdp.clone()),
+            _ => None,
+        })
+        .expect("an offer right after the join");
+    assert_eq!(
+        acks.first(),
+        Some(&ServerMessage::JoinAck(JoinAck::ok())),
+        "the ack comes first"
+    );
+    let sdp = client_answer(client, &offer);
+    h.send(conn, answer(sdp));
+}
+
+fn new_client(h: &Harness) -> Rtc {
+    Rtc::new(h.now().instant)
+}
+
+#[test]
+fn a_new_producer_is_offered_to_the_others_after_the_coalescing_window() {
+    let mut h = Harness::new();
+    let (mut a, mut b) = (new_client(&h), new_client(&h));
+    join_and_answer(&mut h, 1, 1, &mut a);
+    join_and_answer(&mut h, 2, 2, &mut b);
+    assert!(
+        h.offers_for(1).is_empty(),
+        "no offer to A before the window closes"
+    );
+    h.advance(49);
+    assert!(h.offers_for(1).is_empty(), "still inside the 50 ms window");
+    h.advance(1);
+    let offers = h.offers_for(1);
+    assert_eq!(offers.len(), 1, "one offer to A when the window closes");
+    assert!(
+        offers[0].contains("msid:user-2 2-"),
+        "A's offer carries B's track as user-2: {}",
+        offers[0]
+    );
+}
+
+#[test]
+fn a_burst_of_joins_yields_one_offer() {
+    let mut h = Harness::new();
+    let mut a = new_client(&h);
+    join_and_answer(&mut h, 1, 1, &mut a);
+    for (conn, user) in [(2, 2), (3, 3), (4, 4)] {
+        let mut c = new_client(&h);
+        join_and_answer(&mut h, conn, user, &mut c);
+        h.advance(10);
+    }
+    h.advance(50);
+    let offers = h.offers_for(1);
+    assert_eq!(
+        offers.len(),
+        1,
+        "three producers within the window: one offer"
+    );
+    for user in 2..=4 {
+        assert!(
+            offers[0].contains(&format!("msid:user-{user} ")),
+            "offer lacks user {user}"
+        );
+    }
+}
+
+#[test]
+fn topology_changes_while_an_offer_is_out_are_offered_after_the_answer() {
+    let mut h = Harness::new();
+    let (mut a, mut b, mut c) = (new_client(&h), new_client(&h), new_client(&h));
+    join_and_answer(&mut h, 1, 1, &mut a);
+    join_and_answer(&mut h, 2, 2, &mut b);
+    h.advance(50);
+    let first = h.offers_for(1);
+    assert_eq!(first.len(), 1);
+    // C starts producing while A has not answered.
+    join_and_answer(&mut h, 3, 3, &mut c);
+    h.advance(100);
+    assert!(
+        h.offers_for(1).is_empty(),
+        "only a stable peer gets an offer"
+    );
+    let sdp = client_answer(&mut a, &first[0]);
+    h.send(1, answer(sdp));
+    h.advance(0);
+    let next = h.offers_for(1);
+    assert_eq!(next.len(), 1, "a new offer follows the answer at once");
+    assert!(
+        next[0].contains("msid:user-3 "),
+        "the follow-up carries C's track"
+    );
+}
+
+#[test]
+fn on_glare_the_sfu_rolls_back_and_answers_then_offers_again() {
+    let mut h = Harness::new();
+    let mut a = new_client(&h);
+    join_and_answer(&mut h, 1, 1, &mut a);
+    // B joins: the SFU's offer to B is out; B's client offers on its own instead.
+    h.join(2, 2, 1);
+    let sfu_offer = h.offers_for(2);
+    assert_eq!(sfu_offer.len(), 1);
+    let mut b = new_client(&h);
+    let mut api = b.sdp_api();
+    api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    let (offer, pending) = api.apply().expect("the client has a change to offer");
+    h.send(
+        2,
+        ClientMessage::Offer(SessionDescription::new(offer.to_sdp_string())),
+    );
+    let replies = h.take_for(2);
+    let answer_sdp = replies
+        .iter()
+        .find_map(|m| match m {
+            ServerMessage::Answer(a) => Some(a.sdp.clone()),
+            _ => None,
+        })
+        .expect("the SFU answers the client's offer");
+    let answer = SdpAnswer::from_sdp_string(&answer_sdp).expect("the SFU's answer parses");
+    b.sdp_api()
+        .accept_answer(pending, answer)
+        .expect("the client accepts the answer");
+    let again: Vec<String> = replies
+        .iter()
+        .skip_while(|m| !matches!(m, ServerMessage::Answer(_)))
+        .filter_map(|m| match m {
+            ServerMessage::Offer(o) => Some(o.sdp.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        again.len(),
+        1,
+        "the rolled-back offer is made again right after the answer"
+    );
+    assert!(
+        again[0].contains("msid:user-1 "),
+        "the new offer carries A's track again"
+    );
+    client_answer(&mut b, &again[0]);
+}
+
+#[test]
+fn a_departed_producer_is_stopped_in_the_next_offer() {
+    let mut h = Harness::new();
+    let (mut a, mut b) = (new_client(&h), new_client(&h));
+    join_and_answer(&mut h, 1, 1, &mut a);
+    join_and_answer(&mut h, 2, 2, &mut b);
+    h.advance(50);
+    let offer = h.offers_for(1).pop().expect("offer with B's track");
+    let sdp = client_answer(&mut a, &offer);
+    h.send(1, answer(sdp));
+    h.sfu.handle_disconnect(h.now().instant, ConnId(2));
+    h.collect();
+    h.advance(50);
+    let offer = h.offers_for(1).pop().expect("an offer after B left");
+    assert!(
+        offer.lines().any(|l| l.starts_with("m=audio 0 ")),
+        "B's m-line must be stopped (port 0): {offer}"
+    );
+    let events: Vec<&SfuEvent> = h
+        .outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert!(events.contains(&&SfuEvent::Left {
+        user: UserId(2),
+        channel: ChannelId(1),
+        reason: LeaveReason::Disconnected
+    }));
+}
+
+#[test]
+fn a_full_channel_refuses_the_join_and_closes() {
+    let mut h = Harness::with_max_peers(1);
+    h.join(1, 1, 1);
+    assert_eq!(
+        h.take_for(1).first(),
+        Some(&ServerMessage::JoinAck(JoinAck::ok()))
+    );
+    h.join(2, 2, 1);
+    assert_eq!(
+        h.take_for(2),
+        vec![ServerMessage::JoinAck(JoinAck::rejected(
+            crate::signal::JoinErrorCode::Full
+        ))],
+        "the second join gets `full` and nothing else"
+    );
+    assert!(
+        h.outputs.iter().any(|o| matches!(
+            o,
+            Output::Close {
+                conn: ConnId(2),
+                code: 4006,
+                ..
+            }
+        )),
+        "a refused join closes with 4006"
+    );
+    assert_eq!(h.sfu.stats().join_failures.get("full"), Some(&1));
+    h.join(3, 3, 2);
+    assert_eq!(
+        h.take_for(3).first(),
+        Some(&ServerMessage::JoinAck(JoinAck::ok())),
+        "other channels are not full"
+    );
+}
