@@ -1,6 +1,7 @@
 //! End-to-end tests: a real host on 127.0.0.1:0, real WebSockets, real WebRTC over loopback UDP,
 //! real Opus. Every wait is bounded.
 
+mod browser;
 mod sfu_audio;
 mod sfu_control;
 mod sfu_protocol;

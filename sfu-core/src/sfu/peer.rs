@@ -368,3 +368,30 @@ impl Peer {
         self.tracks_out.iter().find(|t| t.open_mid() == Some(mid))
     }
 }
+
+/// Whether the m-section with `a=mid:<mid>` in `sdp` announces a track (`a=msid` or `a=ssrc`).
+fn section_names_a_track(sdp: &str, mid: &str) -> bool {
+    let wanted = format!("a=mid:{mid}");
+    sdp.split("\nm=").any(|section| {
+        let mut lines = section.lines().map(str::trim);
+        let has_mid = lines.clone().any(|l| l == wanted);
+        has_mid && lines.any(|l| l.starts_with("a=msid:") || l.starts_with("a=ssrc:"))
+    })
+}
+
+#[cfg(test)]
+mod sdp_tests {
+    use super::section_names_a_track;
+
+    #[test]
+    fn only_sections_with_a_track_count_as_sending() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:abc\r\na=msid:s t\r\na=sendonly\r\n\
+                   m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:vid\r\na=sendonly\r\n";
+        assert!(section_names_a_track(sdp, "abc"));
+        assert!(
+            !section_names_a_track(sdp, "vid"),
+            "sendonly without a track is not a producer"
+        );
+        assert!(!section_names_a_track(sdp, "nope"));
+    }
+}

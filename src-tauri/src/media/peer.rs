@@ -103,8 +103,9 @@ impl MediaPeer {
                 RtpCodecKind::Audio,
             )
             .map_err(|e| PeerError(e.to_string()))?;
-        // Video is not sent yet, but a registered codec lets us answer the SFU's video m-lines
-        // properly (inactive) instead of rejecting them.
+        // Video is not sent yet, but without a registered codec webrtc-rs rejects the SFU's
+        // video m-lines with an answer str0m cannot parse. (It then answers them sendonly with no
+        // track; the SFU ignores m-lines that name no track.)
         media_engine
             .register_codec(
                 RTCRtpCodecParameters {
