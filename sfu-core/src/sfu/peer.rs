@@ -247,6 +247,9 @@ impl Peer {
                     .media(*mid)
                     .is_some_and(|m| m.direction().is_receiving())
             })
+            // Some stacks (webrtc-rs 0.21) answer sendonly on every m-line they could send on,
+            // track or not; only an m-line that names a track carries media.
+            .filter(|(mid, _)| section_names_a_track(sdp, &mid.to_string()))
             .collect();
         self.uplink_negotiated |= !uplinks.is_empty();
         let mut opened_video = Vec::new();
