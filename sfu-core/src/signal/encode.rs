@@ -79,7 +79,7 @@ impl ServerMessage {
     /// The frame's JSON text, exactly as SPEC section 4 and seed 003 show it.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self)
-            .expect("server frames have string keys and no floats, so serializing cannot fail")
+            .expect("server frames are structs and JSON values with string keys, so serializing cannot fail")
     }
 }
 
