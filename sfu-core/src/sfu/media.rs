@@ -62,26 +62,29 @@ impl Sfu {
             .is_some_and(|peer| peer.rtc.handle_input(input).is_err());
         if failed {
             self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
+            self.drive(now);
+        } else {
+            self.drive_from(now, vec![conn]);
         }
-        self.drive(now);
     }
 
     /// Time passed: run every timer that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         let mut failed = Vec::new();
         let mut quiet = Vec::new();
+        let mut fired = Vec::new();
         for peer in self.peers.values_mut() {
-            if peer.rtc_timeout <= now && peer.rtc.handle_input(Input::Timeout(now)).is_err() {
-                failed.push(peer.conn);
+            if peer.rtc_timeout <= now {
+                fired.push(peer.conn);
+                if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
+                    failed.push(peer.conn);
+                }
             }
             if peer.speaking_deadline().is_some_and(|d| d <= now) {
                 peer.speaking = false;
                 peer.last_loud = None;
                 quiet.push((peer.channel, peer.conn, peer.user));
             }
-        }
-        for conn in failed {
-            self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
         }
         for (channel, conn, user) in quiet {
             let message = ServerMessage::Speaking(UserSpeaking {
@@ -90,14 +93,27 @@ impl Sfu {
             });
             self.broadcast(channel, Some(conn), &message);
         }
-        self.drive(now);
+        if failed.is_empty() {
+            self.drive_from(now, fired);
+        } else {
+            for conn in failed {
+                self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
+            }
+            self.drive(now);
+        }
     }
 
     /// Makes due offers and drains every peer's `Rtc` until all wait for input or time,
     /// forwarding media between peers as it comes out.
     pub(super) fn drive(&mut self, now: Instant) {
-        self.make_due_offers(now);
-        let mut conns: Vec<ConnId> = self.peers.keys().copied().collect();
+        let all = self.peers.keys().copied().collect();
+        self.drive_from(now, all);
+    }
+
+    /// Like [`Sfu::drive`], polling only `conns` and the peers their output touches: the hot path
+    /// for a datagram, which concerns one peer and the receivers of what it forwards.
+    fn drive_from(&mut self, now: Instant, mut conns: Vec<ConnId>) {
+        conns.extend(self.make_due_offers(now));
         while !conns.is_empty() {
             let mut media = Vec::new();
             let mut events = Vec::new();
@@ -130,6 +146,8 @@ impl Sfu {
                     }
                 }
             }
+            // Failures and events (keyframe requests, new tracks) can touch any peer: poll all.
+            let touches_others = !failed.is_empty() || !events.is_empty();
             for conn in failed {
                 self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
             }
@@ -139,13 +157,18 @@ impl Sfu {
             for (conn, data) in media {
                 conns.extend(self.forward(now, conn, &data));
             }
+            if touches_others {
+                conns.extend(self.peers.keys().copied());
+            }
+            conns.extend(self.make_due_offers(now));
             conns.sort_unstable();
             conns.dedup();
-            self.make_due_offers(now);
         }
     }
 
-    fn make_due_offers(&mut self, now: Instant) {
+    /// Sends every offer that is due; returns the peers that got one.
+    fn make_due_offers(&mut self, now: Instant) -> Vec<ConnId> {
+        let mut offered = Vec::new();
         let tracks = &self.tracks;
         for peer in self.peers.values_mut() {
             if let Some(sdp) = peer.make_offer(now, |key| tracks.contains_key(key)) {
@@ -155,10 +178,10 @@ impl Sfu {
                     conn: peer.conn,
                     message: ServerMessage::Offer(crate::signal::SessionDescription::new(sdp)),
                 });
-                // New m-lines need a poll to be reflected in the Rtc's timers.
-                peer.rtc_timeout = now;
+                offered.push(peer.conn);
             }
         }
+        offered
     }
 
     fn on_rtc_event(&mut self, now: Instant, conn: ConnId, event: Event) {
