@@ -7,5 +7,6 @@ pub mod auth;
 pub mod host;
 pub mod ids;
 pub mod perms;
+pub mod rate;
 pub mod sfu;
 pub mod signal;

@@ -3,7 +3,6 @@
 
 mod histogram;
 mod metrics;
-mod rate;
 pub mod sfu_actor;
 pub mod signal_ws;
 

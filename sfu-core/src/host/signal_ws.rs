@@ -10,7 +10,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, timeout};
 
-use super::rate::RateLimiter;
+use crate::rate::{RateLimiter, Verdict};
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
 use crate::sfu::ConnId;
 use crate::signal::{
@@ -82,8 +82,8 @@ where
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
                 match limiter.admit(Instant::now().into_std()) {
-                    super::rate::Verdict::Allow => {}
-                    super::rate::Verdict::Drop { notify } => {
+                    Verdict::Allow => {}
+                    Verdict::Drop { notify } => {
                         if notify {
                             let reply = ErrorReply { op: op::INVALID, t: None, code: ErrorCode::RateLimited,
                                 message: "too many messages; this one was dropped".into() };
@@ -91,7 +91,7 @@ where
                         }
                         continue;
                     }
-                    super::rate::Verdict::Abuse => break Some((4008, "rate limit abuse")),
+                    Verdict::Abuse => break Some((4008, "rate limit abuse")),
                 }
                 match decode_client(text.as_str()) {
                     Ok(message) => {

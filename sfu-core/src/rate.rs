@@ -1,5 +1,5 @@
-//! Per-connection rate limiting: a token bucket, plus a verdict of abuse when a client keeps
-//! sending far past its limit.
+//! Per-connection rate limiting (sans-IO: time is passed in): a token bucket, plus a verdict of
+//! abuse when a client keeps sending far past its limit. Used by `/signal` and `/world`.
 
 use std::time::{Duration, Instant};
 
