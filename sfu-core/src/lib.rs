@@ -8,5 +8,7 @@ pub mod host;
 pub mod ids;
 pub mod perms;
 pub mod rate;
+pub mod roles;
 pub mod sfu;
 pub mod signal;
+pub mod world;

@@ -6,8 +6,9 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sfu_core::auth::SfuTokenVerifier;
+use sfu_core::auth::{InteropTokenVerifier, SfuTokenVerifier, WorldTokenVerifier};
 use sfu_core::ids::ChannelId;
+use sfu_core::roles::Role;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hearth-host");
 
@@ -165,5 +166,113 @@ fn token_subcommand_mints_a_token_the_sfu_accepts() {
     assert!(
         wrong.is_err(),
         "a token must not verify under another secret"
+    );
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+/// Runs `hearth-host token <args>` and returns the token it prints.
+fn mint(args: &[&str]) -> String {
+    let output = Command::new(BIN)
+        .arg("token")
+        .args(args)
+        .env_remove("HEARTH_SECRET")
+        .env_remove("HEARTH_ISSUER")
+        .output()
+        .expect("hearth-host token runs");
+    assert!(
+        output.status.success(),
+        "token {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8 token")
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn token_world_and_interop_mint_tokens_the_verifiers_accept() {
+    let user = "0b5f3c2e-8d4a-4f6b-9e21-7c3d5a1b2f40";
+    let workspace = "6f1d2c3b-4a59-4e8f-8d7c-1b2a3c4d5e6f";
+    let token = mint(&[
+        "world",
+        "--user",
+        user,
+        "--workspace",
+        workspace,
+        "--name",
+        "Ada",
+        "--avatar",
+        "fox",
+        "--roles",
+        "Admin,Member",
+        "--ttl",
+        "60",
+        "--secret",
+        "s",
+        "--issuer",
+        "lan",
+    ]);
+    let grant = WorldTokenVerifier::new(b"s", "lan")
+        .verify(&token, unix_now())
+        .expect("the world token verifies");
+    assert_eq!(grant.user_id.to_string(), user, "--user becomes user_id");
+    assert_eq!(grant.workspace_id.to_string(), workspace, "--workspace");
+    assert_eq!(grant.roles, [Role::Admin, Role::Member], "--roles");
+    assert_eq!(
+        (grant.display_name.as_str(), grant.avatar_id.as_str()),
+        ("Ada", "fox")
+    );
+    assert!(
+        WorldTokenVerifier::new(b"s", "lan")
+            .verify(&token, unix_now() + 63)
+            .is_err(),
+        "--ttl 60 must bound the token"
+    );
+
+    let defaults = mint(&["world", "--secret", "s"]);
+    let grant = WorldTokenVerifier::new(b"s", "hearth")
+        .verify(&defaults, unix_now())
+        .expect("a world token with default claims verifies");
+    assert!(
+        !grant.user_id.is_nil() && !grant.workspace_id.is_nil(),
+        "random ids"
+    );
+    assert_eq!(grant.roles, [Role::Guest], "roles default to Guest");
+    assert_eq!(grant.display_name, "Guest", "the name defaults to Guest");
+
+    let interop = mint(&["interop", "--name", "sfu-eu-1", "--secret", "s"]);
+    let grant = InteropTokenVerifier::new(b"s", "hearth")
+        .verify(&format!("Bearer {interop}"), unix_now())
+        .expect("the interop token verifies");
+    assert_eq!(grant.sfu_name, "sfu-eu-1", "--name becomes sub");
+    assert!(
+        WorldTokenVerifier::new(b"s", "hearth")
+            .verify(&interop, unix_now())
+            .is_err(),
+        "an interop token is no world token"
+    );
+}
+
+#[test]
+fn token_world_refuses_an_unknown_role() {
+    let output = Command::new(BIN)
+        .args(["token", "world", "--roles", "Owner", "--secret", "s"])
+        .output()
+        .expect("hearth-host token runs");
+    assert!(
+        !output.status.success(),
+        "an unknown role must fail the command"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Owner"),
+        "the error names the bad role: {stderr}"
     );
 }

@@ -1,21 +1,38 @@
-//! Token checks (SPEC section 2): HS256 JWTs signed with the host secret.
+//! Token checks (SPEC sections 2, 5 and 6): HS256 JWTs signed with the host secret, and TURN
+//! credentials.
 //!
-//! [`SfuTokenVerifier`] decides whether a `/signal` join may proceed and what it grants; it is
-//! sans-IO (the caller passes the current time) and never panics on arbitrary input, so it can
-//! sit behind a fuzz target. [`mint_sfu_token`] and the lower-level [`mint_hs256`] issue tokens
-//! for `hearth-host token`, the world server and tests.
+//! [`SfuTokenVerifier`] decides whether a `/signal` join may proceed and what it grants,
+//! [`WorldTokenVerifier`] who connects to `/world`, and [`InteropTokenVerifier`] which SFU opens
+//! `/dspeak/interop`. They are sans-IO (the caller passes the current time) and never panic on
+//! arbitrary input, so they can sit behind fuzz targets. [`mint_sfu_token`],
+//! [`mint_world_token`], [`mint_interop_token`] and the lower-level [`mint_hs256`] issue tokens
+//! for `hearth-host token`, the world server, the interop dialler and tests.
+//! [`turn_credentials`] issues coturn REST-style TURN credentials (`ICE_FAILED` replies).
 //!
 //! Only HS256 is ever accepted: the algorithm is checked before the signature, so `alg: none`,
 //! the other HMAC sizes and public-key algorithms (the RS256-with-the-secret-as-key confusion)
 //! are refused whatever their signature says.
 
+mod claims;
+mod interop_token;
 mod jwt;
 mod sfu_token;
+mod turn;
+mod world_token;
 
+pub use interop_token::{
+    INTEROP_AUDIENCE, INTEROP_TOKEN_TYPE, InteropClaims, InteropGrant, InteropTokenVerifier,
+    mint_interop_token,
+};
 pub use jwt::{Audience, MintTokenError, mint_hs256};
 pub use sfu_token::{
     JoinGrant, SFU_AUDIENCE, SFU_TOKEN_TYPE, SfuClaims, SfuTokenRequest, SfuTokenVerifier,
     TIME_LEEWAY_SECS, mint_sfu_token,
+};
+pub use turn::{TurnCredentials, turn_credentials, verify_turn_credentials};
+pub use world_token::{
+    WORLD_AUDIENCE, WORLD_TOKEN_TYPE, WorldClaims, WorldGrant, WorldTokenRequest,
+    WorldTokenVerifier, mint_world_token,
 };
 
 /// Why a token was refused. Each variant names the first check that failed; the client only
@@ -50,12 +67,24 @@ pub enum VerifyTokenError {
     /// `nbf` lies in the future by more than the allowed leeway.
     #[error("token not valid yet")]
     NotYetValid,
-    /// The `user_id` claim is missing or zero.
+    /// The `user_id` claim is missing, zero (SFU token) or the nil UUID (world token).
     #[error("token names no user")]
     MissingUser,
     /// The token is bound to a channel other than the one being joined.
     #[error("token is for another channel")]
     WrongChannel,
+    /// A world token's `user_id` is not a UUID string.
+    #[error("token user id is not a UUID")]
+    BadUserId,
+    /// A world token's `workspace_id` is missing or not a UUID string.
+    #[error("token workspace id is missing or not a UUID")]
+    BadWorkspaceId,
+    /// A world token's `roles` names something other than `Admin`, `Editor`, `Member`, `Guest`.
+    #[error("token names an unknown role")]
+    UnknownRole,
+    /// An interop token's `sub` (the SFU's name) is missing or blank.
+    #[error("token names no SFU")]
+    MissingSubject,
 }
 
 impl VerifyTokenError {

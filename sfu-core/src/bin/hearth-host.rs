@@ -7,10 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
-use sfu_core::auth::{SfuTokenRequest, mint_sfu_token};
 use sfu_core::host::{self, HostConfig};
-use sfu_core::ids::{ChannelId, UserId};
-use sfu_core::perms::Permissions;
+use token::TokenCommand;
+
+#[path = "hearth-host/token.rs"]
+mod token;
 
 #[derive(Parser)]
 #[command(
@@ -30,30 +31,6 @@ enum Command {
     /// Mint a token for testing.
     #[command(subcommand)]
     Token(TokenCommand),
-}
-
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// An SFU join token (`typ=sfu`).
-    Sfu {
-        #[arg(long)]
-        user: i64,
-        #[arg(long)]
-        channel: i64,
-        /// Permission bitmask (1048576 Connect, 2097152 Speak, 67108864 Administrator, ...).
-        #[arg(long, default_value_t = Permissions::MOVED_GRANT.bits())]
-        perms: i64,
-        /// Sets `moved=true` (joins past a block; grants Connect, Speak, Video).
-        #[arg(long)]
-        moved: bool,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = 3600)]
-        ttl: u64,
-        #[arg(long, env = "HEARTH_SECRET", hide_env_values = true)]
-        secret: String,
-        #[arg(long, env = "HEARTH_ISSUER", default_value = "hearth")]
-        issuer: String,
-    },
 }
 
 #[derive(Args)]
@@ -87,32 +64,7 @@ enum LogFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Token(TokenCommand::Sfu {
-            user,
-            channel,
-            perms,
-            moved,
-            ttl,
-            secret,
-            issuer,
-        })) => {
-            let request = SfuTokenRequest {
-                user: UserId(user),
-                channel: ChannelId(channel),
-                perms: Permissions::from_bits(perms),
-                moved,
-                ttl_secs: ttl,
-            };
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .context("reading the clock")?
-                .as_secs();
-            println!(
-                "{}",
-                mint_sfu_token(secret.as_bytes(), &issuer, &request, now as i64)
-            );
-            Ok(())
-        }
+        Some(Command::Token(command)) => token::run(command),
         None => run(cli.run),
     }
 }

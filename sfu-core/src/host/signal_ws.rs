@@ -10,8 +10,8 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, timeout};
 
-use crate::rate::{RateLimiter, Verdict};
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
+use crate::rate::{RateLimiter, Verdict};
 use crate::sfu::ConnId;
 use crate::signal::{
     ClientMessage, DecodeError, ErrorCode, ErrorReply, JoinAck, JoinErrorCode, ServerMessage,

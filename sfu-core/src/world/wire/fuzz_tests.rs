@@ -1,0 +1,164 @@
+//! "Never panics" runs: mutated valid frames through both decoders, as `signal::wire_fuzz_tests`
+//! does for `/signal` (the same xorshift PRNG and mutations, copied because that module is
+//! private to `signal`). Whatever decodes must also round-trip; whatever fails must have an
+//! `ERROR` reply that is valid JSON.
+
+use super::fixtures::{all_client_messages, all_server_messages, parse};
+use super::*;
+
+/// A tiny deterministic PRNG (xorshift64), so the run needs no extra crate and is repeatable.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// JSON fragments spliced into frames by [`mutate`].
+const TOKENS: [&[u8]; 18] = [
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b":",
+    b",",
+    b"\\",
+    b"-",
+    b"null",
+    b"true",
+    b"1.5",
+    b"1e999",
+    b"18446744073709551616",
+    b"\"type\":",
+    b"\"protocol_version\":2,",
+    b"\"payload\":{},",
+    "\u{1F50A}".as_bytes(),
+];
+
+/// Applies one to four random edits to `frame` (bit flip, cut, truncation, spliced JSON token or
+/// random byte) and returns the result as (lossy) UTF-8 text.
+fn mutate(rng: &mut XorShift, frame: &str) -> String {
+    let mut bytes = frame.as_bytes().to_vec();
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(bytes.len() + 1);
+        match rng.below(5) {
+            0 if at < bytes.len() => bytes[at] ^= 1 << rng.below(8),
+            1 if at < bytes.len() => {
+                let end = (at + 1 + rng.below(8)).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            2 => bytes.truncate(at),
+            3 => {
+                let token = TOKENS[rng.below(TOKENS.len())];
+                bytes.splice(at..at, token.iter().copied());
+            }
+            _ => {
+                let byte = (rng.next() & 0xFF) as u8;
+                bytes.insert(at, byte);
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Checks a decode error's reply: an `ERROR` that parses as JSON.
+fn check_reply(err: &WireError, text: &str) {
+    let reply = err.to_error();
+    assert_eq!(reply.name(), "ERROR", "{text}");
+    let frame = parse(&reply.to_json());
+    assert!(frame["payload"]["details"].is_object(), "{text}");
+}
+
+#[test]
+fn decode_client_never_panics_on_mutated_frames() {
+    let frames: Vec<String> = all_client_messages()
+        .iter()
+        .map(ClientMessage::to_json)
+        .collect();
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let (mut decoded, mut rejected) = (0u32, 0u32);
+    for _ in 0..5000 {
+        let frame = &frames[rng.below(frames.len())];
+        let text = mutate(&mut rng, frame);
+        match decode_client(&text) {
+            Ok(got) => {
+                decoded += 1;
+                let again = decode_client(&got.message.to_json())
+                    .unwrap_or_else(|e| panic!("re-encoding {text} gave a bad frame: {e}"));
+                assert_eq!(again.message, got.message, "round trip of {text}");
+            }
+            Err(err) => {
+                rejected += 1;
+                check_reply(&err, &text);
+            }
+        }
+    }
+    assert!(
+        decoded > 100 && rejected > 100,
+        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    );
+}
+
+#[test]
+fn decode_server_never_panics_on_mutated_frames() {
+    let frames: Vec<String> = all_server_messages()
+        .iter()
+        .map(ServerMessage::to_json)
+        .collect();
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let (mut decoded, mut rejected) = (0u32, 0u32);
+    for _ in 0..5000 {
+        let frame = &frames[rng.below(frames.len())];
+        let text = mutate(&mut rng, frame);
+        match decode_server(&text) {
+            Ok(msg) => {
+                decoded += 1;
+                let again = decode_server(&msg.to_json())
+                    .unwrap_or_else(|e| panic!("re-encoding {text} gave a bad frame: {e}"));
+                assert_eq!(again, msg, "round trip of {text}");
+            }
+            Err(err) => {
+                rejected += 1;
+                check_reply(&err, &text);
+            }
+        }
+    }
+    assert!(
+        decoded > 100 && rejected > 100,
+        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    );
+}
+
+#[test]
+fn deep_nesting_is_rejected_not_a_stack_overflow() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(matches!(
+        decode_client(&deep),
+        Err(WireError::NotJson { .. })
+    ));
+    // Nested as deep as the parser allows, inside a field that takes any JSON.
+    let candidate = format!("{}1{}", "[".repeat(120), "]".repeat(120));
+    let text =
+        format!(r#"{{"type":"ICE_CANDIDATE","payload":{{"to":"u","candidate":{candidate}}}}}"#);
+    let got = decode_client(&text).expect("within the parser's limit");
+    let ClientMessage::IceCandidate(ice) = got.message else {
+        panic!("expected ICE_CANDIDATE");
+    };
+    assert!(ice.candidate.is_array());
+    let too_deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let text =
+        format!(r#"{{"type":"ICE_CANDIDATE","payload":{{"to":"u","candidate":{too_deep}}}}}"#);
+    assert!(matches!(
+        decode_client(&text),
+        Err(WireError::NotJson { .. })
+    ));
+}
