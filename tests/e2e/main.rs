@@ -5,3 +5,4 @@ mod browser;
 mod sfu_audio;
 mod sfu_control;
 mod sfu_protocol;
+mod world;

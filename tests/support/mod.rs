@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: an in-process host on 127.0.0.1:0, tokens, headless clients
 //! whose received audio lands in memory, raw `/signal` sockets, and audio checks.
 
+pub mod world;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -13,7 +15,7 @@ use hearth_client::audio::{
     analysis,
 };
 use hearth_client::events::EngineEvent;
-use hearth_client::sfu_client::{SfuClient, SfuClientConfig, SinkFactory};
+use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, SinkFactory, Uplink};
 use sfu_core::auth::{SfuTokenRequest, mint_sfu_token};
 use sfu_core::host::{HostConfig, RunningHost, start};
 use sfu_core::ids::{ChannelId, UserId};
@@ -23,6 +25,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub const SECRET: &[u8] = b"e2e-test-secret";
 pub const ISSUER: &str = "hearth";
+pub const INVITE: &str = "e2e-invite";
+pub const TURN_SECRET: &[u8] = b"e2e-turn-secret";
 
 /// Every wait in these tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -39,6 +43,10 @@ pub async fn host() -> anyhow::Result<RunningHost> {
         public_ip: None,
         secret: SECRET.to_vec(),
         issuer: ISSUER.to_owned(),
+        world: sfu_core::world::map::World::demo(),
+        invite: INVITE.to_owned(),
+        turn_urls: vec!["turn:127.0.0.1:3478".to_owned()],
+        turn_secret: Some(TURN_SECRET.to_vec()),
     })
     .await
 }
@@ -114,9 +122,11 @@ impl Bot {
             url: signal_url(host),
             channel: ChannelId(channel),
             token,
-            source,
-            sinks,
-            encoder: EncoderConfig::default(),
+            uplink: Uplink::Voice {
+                source,
+                encoder: EncoderConfig::default(),
+            },
+            downlink: Downlink::Decode(sinks),
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         };
         let (client, events) = SfuClient::connect(config)

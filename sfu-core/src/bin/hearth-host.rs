@@ -1,4 +1,5 @@
-//! `hearth-host`: the Hearth room server (SFU today; world server and interop to come).
+//! `hearth-host`: the Hearth room server: the world server at `/world`, the SFU at `/signal`,
+//! and the LAN invite flow, on one HTTP port plus one UDP port.
 //!
 //! Prints one `listening` JSON line on stdout once bound; logs go to stderr.
 
@@ -8,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 use sfu_core::host::{self, HostConfig};
+use sfu_core::world::map::{World, load_world};
 use token::TokenCommand;
 
 #[path = "hearth-host/token.rs"]
@@ -50,6 +52,18 @@ struct RunArgs {
     /// Token issuer (`iss`).
     #[arg(long, env = "HEARTH_ISSUER", default_value = "hearth")]
     issuer: String,
+    /// World file (JSON, SPEC section 6); the bundled demo world when absent.
+    #[arg(long, env = "HEARTH_WORLD")]
+    world: Option<std::path::PathBuf>,
+    /// Invite code for `POST /api/session`; random when absent (printed once to stderr).
+    #[arg(long, env = "HEARTH_INVITE", hide_env_values = true)]
+    invite: Option<String>,
+    /// TURN server URL handed out on `ICE_FAILED` (repeat for several).
+    #[arg(long = "turn-url", env = "HEARTH_TURN_URL", value_delimiter = ',')]
+    turn_urls: Vec<String>,
+    /// Shared secret of the TURN server's REST API (coturn `static-auth-secret`).
+    #[arg(long, env = "HEARTH_TURN_SECRET", hide_env_values = true)]
+    turn_secret: Option<String>,
     /// Log format on stderr.
     #[arg(long, env = "HEARTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -69,21 +83,47 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// `len` random bytes as lowercase hex.
+fn random_hex(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn run(args: RunArgs) -> anyhow::Result<()> {
     init_logs(args.log_format);
+    let world = match &args.world {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the world file {}", path.display()))?;
+            load_world(&text)
+                .with_context(|| format!("loading the world file {}", path.display()))?
+        }
+        None => World::demo(),
+    };
     let secret = args.secret.unwrap_or_else(|| {
-        let mut bytes = [0u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let secret = random_hex(24);
         eprintln!("hearth-host: no --secret given; this run's token secret is {secret}");
         secret
     });
+    let invite = args.invite.unwrap_or_else(|| {
+        let invite = random_hex(4);
+        eprintln!("hearth-host: no --invite given; this run's invite code is {invite}");
+        invite
+    });
+    if args.turn_secret.is_some() && args.turn_urls.is_empty() {
+        anyhow::bail!("--turn-secret needs at least one --turn-url");
+    }
     let config = HostConfig {
         listen: args.listen,
         udp: args.udp,
         public_ip: args.public_ip,
         secret: secret.into_bytes(),
         issuer: args.issuer,
+        world,
+        invite,
+        turn_urls: args.turn_urls,
+        turn_secret: args.turn_secret.map(String::into_bytes),
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -92,6 +132,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             "event": "listening",
             "http": host.http_addr.to_string(),
             "udp": host.udp_addr.to_string(),
+            "world_id": host.world_id,
         });
         println!("{line}");
         tracing::info!(http = %host.http_addr, udp = %host.udp_addr, "hearth-host listening");

@@ -12,6 +12,11 @@ use crate::sfu::SfuStats;
 pub(super) async fn serve(State(state): State<AppState>) -> impl IntoResponse {
     let stats = state.sfu.stats().await.unwrap_or_default();
     let mut body = render(&stats.sfu, state.started.elapsed().as_secs());
+    let users = state.world.users().await;
+    let _ = writeln!(
+        body,
+        "# HELP hearth_world_users Users in the world.\n# TYPE hearth_world_users gauge\nhearth_world_users {users}"
+    );
     stats.forward_latency.render(
         &mut body,
         "hearth_sfu_forward_latency_seconds",

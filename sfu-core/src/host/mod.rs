@@ -1,10 +1,14 @@
 //! `hearth-host`: one HTTP listener (WebSockets, health, metrics) plus one UDP socket for media.
 //! [`start`] binds both and runs the actors; tests and the desktop app call it in-process.
 
+mod attempts;
 mod histogram;
 mod metrics;
+pub mod session_api;
 pub mod sfu_actor;
 pub mod signal_ws;
+pub mod world_actor;
+pub mod world_ws;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -13,16 +17,20 @@ use std::time::Instant;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::auth::SfuTokenVerifier;
+use crate::auth::{SfuTokenVerifier, WorldTokenVerifier};
 use crate::sfu::{ConnId, Sfu, SfuConfig, SfuEvent};
+use crate::world::map::World;
+use crate::world::server::{TurnConfig, WorldConfig, WorldServer};
 use sfu_actor::{SfuActor, SfuHandle};
+use world_actor::{WorldActor, WorldHandle};
 
 /// How a host is set up (the `hearth-host` flags).
 #[derive(Debug, Clone)]
@@ -37,13 +45,22 @@ pub struct HostConfig {
     pub secret: Vec<u8>,
     /// Expected `iss` of tokens, and the issuer of the ones the host mints.
     pub issuer: String,
+    /// The world served at `/world`.
+    pub world: World,
+    /// The invite code of `POST /api/session`.
+    pub invite: String,
+    /// TURN servers for `ICE_FAILED` (`turn:host:port` URLs) and their REST secret.
+    pub turn_urls: Vec<String>,
+    pub turn_secret: Option<Vec<u8>>,
 }
 
 /// A running host. Dropping it does not stop it; call [`RunningHost::shutdown`].
 pub struct RunningHost {
     pub http_addr: SocketAddr,
     pub udp_addr: SocketAddr,
+    pub world_id: String,
     pub sfu: SfuHandle,
+    pub world: WorldHandle,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -61,8 +78,11 @@ impl RunningHost {
 #[derive(Clone)]
 struct AppState {
     sfu: SfuHandle,
+    world: WorldHandle,
     next_conn: Arc<AtomicU64>,
     started: Instant,
+    invite: Arc<session_api::InviteConfig>,
+    invite_attempts: Arc<attempts::Attempts>,
 }
 
 /// Binds the listeners and starts the host's actors.
@@ -102,16 +122,54 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     )
     .context("starting the SFU")?;
 
+    let world_id = config.world.id().to_string();
+    let workspace_id = uuid::Uuid::from_bytes(config.world.workspace_id().0);
+    let mut world_config = WorldConfig::new(
+        WorldTokenVerifier::new(&config.secret, config.issuer.clone()),
+        config.secret.clone(),
+        config.issuer.clone(),
+        format!("ws://{}/signal", reachable(http_addr, config.public_ip)),
+    );
+    if let Some(secret) = &config.turn_secret {
+        world_config.turn = Some(TurnConfig {
+            urls: config.turn_urls.clone(),
+            secret: secret.clone(),
+            ttl_secs: 3600,
+        });
+    }
+    let (world_actor, world) = WorldActor::new(
+        WorldServer::new(config.world.clone(), world_config),
+        sfu.clone(),
+        shutdown_rx.clone(),
+    );
+    let invite = session_api::InviteConfig {
+        code: config.invite.clone(),
+        secret: config.secret.clone(),
+        issuer: config.issuer.clone(),
+        world_id: world_id.clone(),
+        workspace_id,
+        ttl_secs: 12 * 3600,
+    };
+
     let state = AppState {
         sfu: sfu.clone(),
+        world: world.clone(),
         next_conn: Arc::new(AtomicU64::new(1)),
         started: Instant::now(),
+        invite: Arc::new(invite),
+        invite_attempts: Arc::new(attempts::Attempts::new(
+            5,
+            std::time::Duration::from_secs(60),
+        )),
     };
     let app = Router::new()
         .route("/signal", get(signal_upgrade))
+        .route("/world", get(world_upgrade))
+        .route("/api/session", axum::routing::post(session_api::create))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
-        .with_state(state);
+        .with_state(state)
+        .into_make_service_with_connect_info::<SocketAddr>();
 
     let mut shutdown_http = shutdown_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -119,6 +177,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     });
     let tasks = vec![
         tokio::spawn(actor.run()),
+        tokio::spawn(world_actor.run()),
         tokio::spawn(async move {
             if let Err(e) = server.await {
                 tracing::error!(error = %e, "HTTP server failed");
@@ -129,7 +188,9 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     Ok(RunningHost {
         http_addr,
         udp_addr,
+        world_id,
         sfu,
+        world,
         shutdown: shutdown_tx,
         tasks,
     })
@@ -159,6 +220,37 @@ async fn signal_upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> 
     })
 }
 
+/// The address clients reach the HTTP listener on: `--public-ip`, else the bound address,
+/// with an unspecified IP replaced by loopback.
+fn reachable(http: SocketAddr, public_ip: Option<IpAddr>) -> SocketAddr {
+    match public_ip {
+        Some(ip) => SocketAddr::new(ip, http.port()),
+        None if http.ip().is_unspecified() => {
+            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), http.port())
+        }
+        None => http,
+    }
+}
+
+async fn world_upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let conn = ConnId(state.next_conn.fetch_add(1, Ordering::Relaxed));
+    // Promotions point at /signal the way this client reached us (LAN IP, hostname, loopback).
+    let sfu_url = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|host| format!("ws://{host}/signal"));
+    let world = state.world.clone();
+    ws.on_upgrade(move |socket| async move {
+        tracing::debug!(%conn, %peer, "world connection");
+        world_ws::serve(socket, conn, peer.ip(), sfu_url, world).await;
+    })
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     let peers = state.sfu.stats().await.map(|s| s.sfu.peers).unwrap_or(0);
     let body = serde_json::json!({
@@ -166,6 +258,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_s": state.started.elapsed().as_secs(),
         "peers": peers,
+        "world_users": state.world.users().await,
     });
     axum::Json(body).into_response()
 }

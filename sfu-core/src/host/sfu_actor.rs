@@ -35,6 +35,12 @@ pub enum SfuCommand {
         reason: String,
         done: oneshot::Sender<bool>,
     },
+    /// The world server mutes or unmutes a user in a channel (a moderator's `MUTE_USER`).
+    ServerMute {
+        user: UserId,
+        channel: ChannelId,
+        muted: bool,
+    },
     /// A connection failed the handshake before its join reached the SFU.
     HandshakeFailed { code: crate::signal::JoinErrorCode },
     /// A snapshot of the counters, for `/metrics`.
@@ -203,6 +209,11 @@ impl SfuActor {
                     .force_disconnect(Instant::now(), user, channel, &reason);
                 let _ = done.send(found);
             }
+            SfuCommand::ServerMute {
+                user,
+                channel,
+                muted,
+            } => self.sfu.server_mute(Instant::now(), user, channel, muted),
             SfuCommand::HandshakeFailed { code } => self.sfu.record_handshake_failure(code),
             SfuCommand::Stats(reply) => {
                 let _ = reply.send(HostStats {

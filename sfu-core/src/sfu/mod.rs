@@ -320,6 +320,19 @@ impl Sfu {
         true
     }
 
+    /// Server-mutes or unmutes `user` in `channel` on behalf of the world server (a moderator's
+    /// `MUTE_USER`): the same channel state and notice as a 507. Works before the user joins.
+    pub fn server_mute(&mut self, now: Instant, user: UserId, channel: ChannelId, muted: bool) {
+        if self.policies.get_mut(channel).set_server_muted(user, muted) {
+            let notice = ServerMessage::ServerMuted(crate::signal::ServerMuted {
+                user_id: user,
+                muted,
+            });
+            self.broadcast(channel, None, &notice);
+        }
+        self.drive(now);
+    }
+
     fn find_peer(&self, user: UserId, channel: ChannelId) -> Option<ConnId> {
         self.peers
             .values()

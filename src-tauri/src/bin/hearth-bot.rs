@@ -12,8 +12,21 @@ use hearth_client::audio::{
     AudioSink, AudioSource, EncoderConfig, NullSink, SilenceSource, SineSource, WavSink, WavSource,
 };
 use hearth_client::events::EngineEvent;
-use hearth_client::sfu_client::{SfuClient, SfuClientConfig, SinkFactory};
+use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, SinkFactory, Uplink};
 use sfu_core::ids::ChannelId;
+
+// The load-test modules live in `hearth-bot/` beside this file, which stays where Cargo.toml
+// names it.
+#[path = "hearth-bot/load.rs"]
+mod load;
+#[path = "hearth-bot/metrics.rs"]
+mod metrics;
+#[path = "hearth-bot/report.rs"]
+mod report;
+#[path = "hearth-bot/target.rs"]
+mod target;
+#[path = "hearth-bot/window.rs"]
+mod window;
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +43,8 @@ struct Cli {
 enum Command {
     /// Join an SFU channel over `/signal`.
     Sfu(SfuArgs),
+    /// Load-test an SFU: probe speakers and silent listeners in one room, measured.
+    Load(load::LoadArgs),
 }
 
 #[derive(Args)]
@@ -77,16 +92,23 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // A hundred clients starting at once make webrtc-rs warn about every packet written before
+    // DTLS is up; the load report is what matters there.
+    let default_filter = match cli.command {
+        Command::Load(_) => "warn,rtc=error,rtc_dtls=error,rtc_ice=error",
+        Command::Sfu(_) => "warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Command::Sfu(args) => runtime.block_on(run_sfu(args)),
+        Command::Load(args) => runtime.block_on(load::run(args)),
     }
 }
 
@@ -116,9 +138,11 @@ async fn run_sfu(args: SfuArgs) -> anyhow::Result<()> {
         url: args.url,
         channel: ChannelId(args.channel),
         token: args.token,
-        source,
-        sinks,
-        encoder: EncoderConfig::default(),
+        uplink: Uplink::Voice {
+            source,
+            encoder: EncoderConfig::default(),
+        },
+        downlink: Downlink::Decode(sinks),
         bind_ip: args.bind,
     };
     let started = Instant::now();

@@ -1,10 +1,12 @@
 //! The receive path of one remote track: RTP in sequence order, Opus decode with FEC or
-//! concealment for lost packets, PCM out to that user's [`AudioSink`].
+//! concealment for lost packets, PCM out to that user's [`AudioSink`]. Load tests read probes
+//! instead ([`run_probes`]).
 
 use std::sync::Arc;
 
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
+use super::probe::{self, ProbeRecorder};
 use crate::audio::{AudioSink, OpusDecoder};
 
 /// The longest run of lost packets concealed; a longer gap is treated as a pause.
@@ -77,6 +79,24 @@ pub async fn run(track: Arc<dyn TrackRemote>, mut sink: Box<dyn AudioSink>) -> u
         tracing::warn!(error = %e, "finishing the audio sink failed");
     }
     frames
+}
+
+/// Feeds every probe on `track` (sent by user `sender`) to `recorder` until the track ends,
+/// without decoding anything. Returns the probes recorded.
+pub async fn run_probes(
+    track: Arc<dyn TrackRemote>,
+    sender: i64,
+    recorder: Arc<ProbeRecorder>,
+) -> u64 {
+    let mut probes = 0u64;
+    while let Some(event) = track.poll().await {
+        if let TrackRemoteEvent::OnRtpPacket(packet) = event
+            && recorder.record(sender, &packet.payload, probe::now_ns())
+        {
+            probes += 1;
+        }
+    }
+    probes
 }
 
 #[cfg(test)]

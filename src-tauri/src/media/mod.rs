@@ -2,4 +2,5 @@
 
 pub mod downlink;
 pub mod peer;
+pub mod probe;
 pub mod uplink;

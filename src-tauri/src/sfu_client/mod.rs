@@ -18,14 +18,26 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::RTCPeerConnectionState;
 
-use crate::audio::{AudioSink, AudioSource, EncoderConfig};
+use crate::audio::AudioSink;
 use crate::events::EngineEvent;
 use crate::media::peer::{MediaPeer, PeerEvent};
+use crate::media::probe::ProbeRecorder;
+pub use crate::media::uplink::Uplink;
 use crate::media::{downlink, uplink};
 use session::{Action, SfuSession};
 
 /// Makes the sink that receives one remote user's decoded audio.
 pub type SinkFactory = Arc<dyn Fn(i64) -> Box<dyn AudioSink> + Send + Sync>;
+
+/// What happens to the remote tracks this client receives.
+#[derive(Clone)]
+pub enum Downlink {
+    /// Each remote user's audio is decoded with Opus into the sink made for that user.
+    Decode(SinkFactory),
+    /// Probes from every remote user are counted and timed in one recorder; nothing is decoded
+    /// (load tests: a hundred decoders would swamp the machine being measured).
+    Probe(Arc<ProbeRecorder>),
+}
 
 /// How to join.
 pub struct SfuClientConfig {
@@ -33,11 +45,10 @@ pub struct SfuClientConfig {
     pub url: String,
     pub channel: ChannelId,
     pub token: String,
-    /// What this client says.
-    pub source: Box<dyn AudioSource>,
-    /// Where each remote user's audio goes.
-    pub sinks: SinkFactory,
-    pub encoder: EncoderConfig,
+    /// What this client sends.
+    pub uplink: Uplink,
+    /// What it does with what it receives.
+    pub downlink: Downlink,
     /// Local address for media sockets.
     pub bind_ip: IpAddr,
 }
@@ -86,10 +97,7 @@ impl SfuClient {
         let (speaking_tx, speaking_rx) = mpsc::channel(16);
         let muted = Arc::new(AtomicBool::new(false));
         tokio::spawn(uplink::run(
-            config.source,
-            uplink::UplinkConfig {
-                encoder: config.encoder,
-            },
+            config.uplink,
             peer.track.clone(),
             peer.ssrc,
             muted.clone(),
@@ -100,7 +108,7 @@ impl SfuClient {
             session: SfuSession::new(Instant::now(), config.channel, config.token),
             channel: config.channel,
             peer,
-            sinks: config.sinks,
+            downlink: config.downlink,
             events: events_tx,
             muted,
             _stop: stop_tx,
@@ -141,7 +149,7 @@ struct ClientActor {
     session: SfuSession,
     channel: ChannelId,
     peer: MediaPeer,
-    sinks: SinkFactory,
+    downlink: Downlink,
     events: mpsc::Sender<EngineEvent>,
     muted: Arc<AtomicBool>,
     /// Dropping it stops the uplink task.
@@ -250,7 +258,8 @@ impl ClientActor {
                     },
                     other => other,
                 };
-                if self.events.try_send(event).is_err() {
+                // A closed queue means nobody listens any more: not worth a warning.
+                if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(event) {
                     tracing::warn!("engine event queue full; event dropped");
                 }
             }
@@ -269,12 +278,23 @@ impl ClientActor {
         let _ = self
             .events
             .try_send(EngineEvent::TrackAdded { user_id, kind });
-        let sink = (self.sinks)(user_id);
         let events = self.events.clone();
-        tokio::spawn(async move {
-            downlink::run(track, sink).await;
-            let _ = events.try_send(EngineEvent::TrackEnded { user_id });
-        });
+        match &self.downlink {
+            Downlink::Decode(sinks) => {
+                let sink = sinks(user_id);
+                tokio::spawn(async move {
+                    downlink::run(track, sink).await;
+                    let _ = events.try_send(EngineEvent::TrackEnded { user_id });
+                });
+            }
+            Downlink::Probe(recorder) => {
+                let recorder = recorder.clone();
+                tokio::spawn(async move {
+                    downlink::run_probes(track, user_id, recorder).await;
+                    let _ = events.try_send(EngineEvent::TrackEnded { user_id });
+                });
+            }
+        }
     }
 
     async fn on_state(&mut self, state: RTCPeerConnectionState) {

@@ -173,6 +173,8 @@ impl Limits {
 
 struct Connection {
     addr: IpAddr,
+    /// The `/signal` URL as this client reaches the host (from its `Host` header), if known.
+    sfu_url: Option<String>,
     stage: Stage,
     limits: Limits,
 }
@@ -268,13 +270,15 @@ impl WorldServer {
             .min()
     }
 
-    /// A socket opened from `addr`.
-    pub fn handle_open(&mut self, now: Now, conn: ConnId, addr: IpAddr) {
+    /// A socket opened from `addr`. `sfu_url` is the `/signal` URL as this client reaches the
+    /// host; None uses the configured one.
+    pub fn handle_open(&mut self, now: Now, conn: ConnId, addr: IpAddr, sfu_url: Option<String>) {
         let deadline = now.instant + self.config.connect_timeout;
         self.connections.insert(
             conn,
             Connection {
                 addr,
+                sfu_url,
                 stage: Stage::AwaitingConnect { deadline },
                 limits: Limits::new(),
             },

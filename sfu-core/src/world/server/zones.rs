@@ -191,8 +191,13 @@ impl WorldServer {
             &request,
             now.unix_secs(),
         );
+        let sfu_url = self
+            .connections
+            .get(&member.conn)
+            .and_then(|c| c.sfu_url.clone())
+            .unwrap_or_else(|| self.config.sfu_url.clone());
         let message = ServerMessage::PromoteToSfu(PromoteToSfu {
-            sfu_url: self.config.sfu_url.clone(),
+            sfu_url,
             sfu_token: token,
             zone_id: wire_zone_id(zone),
             channel_id: Some(channel),

@@ -95,7 +95,7 @@ impl Harness {
         self.next_conn += 1;
         let now = self.now();
         self.server
-            .handle_open(now, conn, IpAddr::V4(Ipv4Addr::LOCALHOST));
+            .handle_open(now, conn, IpAddr::V4(Ipv4Addr::LOCALHOST), None);
         conn
     }
 

@@ -1,0 +1,80 @@
+//! One `/world` WebSocket connection: decoding frames and moving messages between the socket
+//! and the world actor. Generic over `Sink`/`Stream` so tests can drive it with channels.
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+
+use super::world_actor::{OUTBOUND_QUEUE, WorldCommand, WorldHandle, WorldOutbound};
+use crate::sfu::ConnId;
+use crate::world::wire::{ServerMessage, decode_client};
+
+/// Serves one connection until it closes.
+pub async fn serve<S, E>(
+    socket: S,
+    conn: ConnId,
+    addr: std::net::IpAddr,
+    sfu_url: Option<String>,
+    world: WorldHandle,
+) where
+    S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
+{
+    let (mut sink, mut stream) = socket.split();
+    let (out_tx, mut out_rx) = mpsc::channel(OUTBOUND_QUEUE);
+    if !world
+        .send(WorldCommand::Open {
+            conn,
+            addr,
+            sfu_url,
+            outbound: out_tx,
+        })
+        .await
+    {
+        return;
+    }
+    let close = loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let Some(Ok(frame)) = frame else { break None };
+                let text = match frame {
+                    Message::Text(text) => text.to_string(),
+                    Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Message::Close(_) => break None,
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                };
+                let command = match decode_client(&text) {
+                    Ok(envelope) => WorldCommand::Message { conn, message: envelope.message },
+                    Err(error) => WorldCommand::BadFrame { conn, error },
+                };
+                if !world.send(command).await {
+                    break Some((1011, "server unavailable"));
+                }
+            }
+            outbound = out_rx.recv() => match outbound {
+                Some(WorldOutbound::Message(message)) => {
+                    if send(&mut sink, &message).await.is_err() { break None }
+                }
+                Some(WorldOutbound::Close { code, reason }) => break Some((code, reason)),
+                None => break Some((1011, "server unavailable")),
+            },
+        }
+    };
+    while let Ok(WorldOutbound::Message(message)) = out_rx.try_recv() {
+        let _ = send(&mut sink, &message).await;
+    }
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
+    let _ = world.send(WorldCommand::Closed { conn }).await;
+}
+
+async fn send<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    message: &ServerMessage,
+) -> Result<(), K::Error> {
+    sink.send(Message::Text(message.to_json().into())).await
+}
