@@ -90,8 +90,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding the HTTP listener on {}", config.listen))?;
-    let udp = UdpSocket::bind(config.udp)
-        .await
+    let udp = bind_media_socket(config.udp)
         .with_context(|| format!("binding the media UDP socket on {}", config.udp))?;
     let http_addr = listener.local_addr().context("reading the HTTP address")?;
     let udp_addr = udp.local_addr().context("reading the UDP address")?;
@@ -194,6 +193,25 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
         shutdown: shutdown_tx,
         tasks,
     })
+}
+
+/// Socket buffers for the one media socket: every peer's packets pass through it, and a burst
+/// (a keyframe, 100 receivers of one packet) must not overflow the kernel's default 208 KiB.
+const MEDIA_SOCKET_BUFFER: usize = 4 << 20;
+
+/// Binds the media socket with large buffers (the kernel caps them at `net.core.rmem_max`).
+fn bind_media_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(MEDIA_SOCKET_BUFFER) {
+        tracing::warn!(error = %e, "cannot enlarge the media receive buffer");
+    }
+    if let Err(e) = socket.set_send_buffer_size(MEDIA_SOCKET_BUFFER) {
+        tracing::warn!(error = %e, "cannot enlarge the media send buffer");
+    }
+    socket.bind(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    UdpSocket::from_std(socket.into())
 }
 
 /// The address to put in ICE candidates: `--public-ip` if given, else the socket's address, with

@@ -88,10 +88,13 @@ fn opus_codec() -> RTCRtpCodec {
 }
 
 impl MediaPeer {
-    /// Builds the peer connection bound to `bind_ip` (any port) and adds the local audio track.
+    /// Builds the peer connection bound to `bind_ip` (any port) and, when `sends` is true, adds
+    /// the local audio track. A listen-only client adds none, so the SFU forwards it no one's
+    /// tracks for nothing and offers its track to nobody.
     /// Events arrive on the returned receiver (bounded: callbacks wait when it is full).
     pub async fn new(
         bind_ip: std::net::IpAddr,
+        sends: bool,
     ) -> Result<(Self, mpsc::Receiver<PeerEvent>), PeerError> {
         let mut media_engine = MediaEngine::default();
         media_engine
@@ -149,7 +152,9 @@ impl MediaPeer {
                 ..Default::default()
             }],
         )));
-        pc.add_track(track.clone()).await?;
+        if sends {
+            pc.add_track(track.clone()).await?;
+        }
         Ok((Self { pc, track, ssrc }, rx))
     }
 

@@ -90,7 +90,8 @@ impl SfuClient {
                 url: config.url.clone(),
                 reason: e.to_string(),
             })?;
-        let (peer, peer_events) = MediaPeer::new(config.bind_ip).await?;
+        let sends = !matches!(config.uplink, Uplink::Silent);
+        let (peer, peer_events) = MediaPeer::new(config.bind_ip, sends).await?;
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let (stop_tx, stop_rx) = watch::channel(false);

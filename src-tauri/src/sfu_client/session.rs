@@ -44,7 +44,9 @@ pub struct SfuSession {
     next_heartbeat: Instant,
     next_nonce: u64,
     pings: HashMap<u64, Instant>,
+    /// Whether the user speaks now, and what the SFU was last told.
     speaking: bool,
+    speaking_told: bool,
 }
 
 impl SfuSession {
@@ -60,6 +62,7 @@ impl SfuSession {
             next_nonce: 1,
             pings: HashMap::new(),
             speaking: false,
+            speaking_told: false,
         }
     }
 
@@ -101,9 +104,16 @@ impl SfuSession {
     }
 
     /// The local voice activity changed; tells the SFU only on a change.
+    /// A change before the join is acknowledged is sent right after it.
     pub fn set_speaking(&mut self, speaking: bool) {
-        if self.state == State::Joined && speaking != self.speaking {
-            self.speaking = speaking;
+        self.speaking = speaking;
+        self.tell_speaking();
+    }
+
+    fn tell_speaking(&mut self) {
+        if self.state == State::Joined && self.speaking != self.speaking_told {
+            self.speaking_told = self.speaking;
+            let speaking = self.speaking;
             self.actions
                 .push_back(Action::Send(ClientMessage::Speaking(Speaking { speaking })));
         }
@@ -147,6 +157,7 @@ impl SfuSession {
                     self.state = State::Joined;
                     self.next_heartbeat = now + HEARTBEAT_INTERVAL;
                     self.emit(EngineEvent::Joined { channel: 0 });
+                    self.tell_speaking();
                 }
                 Some(code) => {
                     let code = sfu_core::sfu::join_code_str(code).to_owned();
@@ -301,6 +312,23 @@ mod tests {
             actions.last(),
             Some(&Action::Close),
             "a kick ends the session"
+        );
+    }
+
+    #[test]
+    fn speaking_before_the_ack_is_sent_after_it() {
+        let t0 = Instant::now();
+        let mut s = SfuSession::new(t0, ChannelId(1), "tok".into());
+        drain(&mut s);
+        s.set_speaking(true);
+        assert!(drain(&mut s).is_empty(), "nothing goes out before the ack");
+        s.handle_server(t0, ServerMessage::JoinAck(JoinAck::ok()));
+        let sent = drain(&mut s);
+        assert!(
+            sent.contains(&Action::Send(ClientMessage::Speaking(Speaking {
+                speaking: true
+            }))),
+            "the pending speaking state follows the ack: {sent:?}"
         );
     }
 
