@@ -66,7 +66,7 @@ impl WorldServer {
             workspace_id: wire::WorkspaceId::new(grant.workspace_id.to_string()),
             display_name: grant.display_name.clone(),
             avatar_id: grant.avatar_id.clone(),
-            roles: grant.roles.iter().map(|r| wire_role(*r)).collect(),
+            roles: grant.roles.clone(),
         };
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.stage = Stage::Connected { grant };
@@ -171,7 +171,7 @@ impl WorldServer {
             workspace_id: wire::WorkspaceId::new(grant.workspace_id.to_string()),
             display_name: grant.display_name.clone(),
             avatar_id: grant.avatar_id.clone(),
-            roles: grant.roles.iter().map(|r| wire_role(*r)).collect(),
+            roles: grant.roles.clone(),
         };
         self.members.insert(
             grant.user_id,
@@ -286,16 +286,5 @@ impl WorldServer {
         self.expire_mutes(now);
         self.expire_locks(now);
         self.flush_presence(now);
-    }
-}
-
-/// Roles to their wire spelling.
-pub(super) fn wire_role(role: crate::roles::Role) -> wire::Role {
-    use crate::roles::Role;
-    match role {
-        Role::Admin => wire::Role::Admin,
-        Role::Editor => wire::Role::Editor,
-        Role::Member => wire::Role::Member,
-        Role::Guest => wire::Role::Guest,
     }
 }

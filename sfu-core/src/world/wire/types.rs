@@ -150,18 +150,8 @@ pub enum SfuDisconnectReason {
     Manual,
 }
 
-/// A user's role in a workspace (the world token's `roles` claim, SPEC section 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Role {
-    /// `"Admin"`: may mute, remove and kick.
-    Admin,
-    /// `"Editor"`: may mute.
-    Editor,
-    /// `"Member"`: a regular user.
-    Member,
-    /// `"Guest"`: a visitor.
-    Guest,
-}
+/// Roles travel as their exact names (`"Admin"`, ...): the one `Role` type of the crate.
+pub use crate::roles::Role;
 
 /// The code of an `ERROR` message (seed 004 section 14.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
