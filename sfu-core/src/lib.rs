@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod host;
 pub mod ids;
+pub mod interop;
 pub mod perms;
 pub mod rate;
 pub mod roles;

@@ -36,6 +36,11 @@ pub const MEMBER: Permissions = Permissions::MOVED_GRANT;
 
 /// Starts a host on loopback with ephemeral ports.
 pub async fn host() -> anyhow::Result<RunningHost> {
+    host_with(None).await
+}
+
+/// Starts a host whose SFU dials `interop_url` (None: its own world server).
+pub async fn host_with(interop_url: Option<String>) -> anyhow::Result<RunningHost> {
     let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
     start(HostConfig {
         listen: loopback,
@@ -47,6 +52,7 @@ pub async fn host() -> anyhow::Result<RunningHost> {
         invite: INVITE.to_owned(),
         turn_urls: vec!["turn:127.0.0.1:3478".to_owned()],
         turn_secret: Some(TURN_SECRET.to_vec()),
+        interop_url,
     })
     .await
 }

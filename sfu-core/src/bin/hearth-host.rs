@@ -64,6 +64,10 @@ struct RunArgs {
     /// Shared secret of the TURN server's REST API (coturn `static-auth-secret`).
     #[arg(long, env = "HEARTH_TURN_SECRET", hide_env_values = true)]
     turn_secret: Option<String>,
+    /// The main server's interop endpoint the SFU dials (`ws://HOST:PORT/dspeak/interop`);
+    /// the built-in world server when absent.
+    #[arg(long, env = "HEARTH_INTEROP_URL")]
+    interop_url: Option<String>,
     /// Log format on stderr.
     #[arg(long, env = "HEARTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -124,6 +128,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         invite,
         turn_urls: args.turn_urls,
         turn_secret: args.turn_secret.map(String::into_bytes),
+        interop_url: args.interop_url,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

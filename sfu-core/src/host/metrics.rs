@@ -13,6 +13,21 @@ pub(super) async fn serve(State(state): State<AppState>) -> impl IntoResponse {
     let stats = state.sfu.stats().await.unwrap_or_default();
     let mut body = render(&stats.sfu, state.started.elapsed().as_secs());
     let users = state.world.users().await;
+    let link = *state.link_stats.borrow();
+    let hub = state.hub.snapshot().await;
+    let _ = writeln!(
+        body,
+        "# HELP hearth_interop_connected Whether the SFU's interop link is up.\n# TYPE hearth_interop_connected gauge\nhearth_interop_connected {}\n\
+         # HELP hearth_interop_sent_total Interop messages the SFU sent.\n# TYPE hearth_interop_sent_total counter\nhearth_interop_sent_total {}\n\
+         # HELP hearth_interop_dropped_total Interop events dropped while the link was down and the queue full.\n# TYPE hearth_interop_dropped_total counter\nhearth_interop_dropped_total {}\n\
+         # HELP hearth_interop_reconnects_total Times the interop link (re)connected.\n# TYPE hearth_interop_reconnects_total counter\nhearth_interop_reconnects_total {}\n\
+         # HELP hearth_interop_events_received_total media_presence events the main side applied.\n# TYPE hearth_interop_events_received_total counter\nhearth_interop_events_received_total {}",
+        u8::from(link.connected),
+        link.sent,
+        link.dropped,
+        link.reconnects,
+        hub.events
+    );
     let _ = writeln!(
         body,
         "# HELP hearth_world_users Users in the world.\n# TYPE hearth_world_users gauge\nhearth_world_users {users}"

@@ -3,6 +3,8 @@
 
 mod attempts;
 mod histogram;
+pub mod interop_main;
+pub mod interop_sfu;
 mod metrics;
 pub mod session_api;
 pub mod sfu_actor;
@@ -52,6 +54,8 @@ pub struct HostConfig {
     /// TURN servers for `ICE_FAILED` (`turn:host:port` URLs) and their REST secret.
     pub turn_urls: Vec<String>,
     pub turn_secret: Option<Vec<u8>>,
+    /// The main server's `/dspeak/interop` the SFU dials; None: this host's own world server.
+    pub interop_url: Option<String>,
 }
 
 /// A running host. Dropping it does not stop it; call [`RunningHost::shutdown`].
@@ -83,6 +87,10 @@ struct AppState {
     started: Instant,
     invite: Arc<session_api::InviteConfig>,
     invite_attempts: Arc<attempts::Attempts>,
+    hub: interop_main::HubHandle,
+    link_stats: watch::Receiver<crate::interop::link::LinkStats>,
+    secret: Arc<[u8]>,
+    issuer: Arc<str>,
 }
 
 /// Binds the listeners and starts the host's actors.
@@ -136,9 +144,24 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
             ttl_secs: 3600,
         });
     }
+    let (hub, hub_handle) = interop_main::Hub::new(shutdown_rx.clone());
     let (world_actor, world) = WorldActor::new(
         WorldServer::new(config.world.clone(), world_config),
+        hub_handle.clone(),
+        shutdown_rx.clone(),
+    );
+    let hub = hub.with_world(world.clone());
+    let interop_url = config
+        .interop_url
+        .clone()
+        .unwrap_or_else(|| format!("ws://{}/dspeak/interop", reachable(http_addr, None)));
+    let (link_events_tx, link_events_rx) = mpsc::unbounded_channel();
+    let (link_actor, link_stats) = interop_sfu::LinkActor::new(
+        interop_url,
+        config.secret.clone(),
+        config.issuer.clone(),
         sfu.clone(),
+        link_events_rx,
         shutdown_rx.clone(),
     );
     let invite = session_api::InviteConfig {
@@ -160,11 +183,18 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
             5,
             std::time::Duration::from_secs(60),
         )),
+        hub: hub_handle,
+        link_stats,
+        secret: config.secret.clone().into(),
+        issuer: config.issuer.clone().into(),
     };
     let app = Router::new()
         .route("/signal", get(signal_upgrade))
         .route("/world", get(world_upgrade))
         .route("/api/session", axum::routing::post(session_api::create))
+        .route("/dspeak/interop", get(interop_main::upgrade))
+        .route("/api/interop/presence", get(interop_presence))
+        .route("/api/sfu/channels", get(sfu_channels))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .with_state(state)
@@ -177,12 +207,14 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     let tasks = vec![
         tokio::spawn(actor.run()),
         tokio::spawn(world_actor.run()),
+        tokio::spawn(hub.run()),
+        tokio::spawn(link_actor.run()),
         tokio::spawn(async move {
             if let Err(e) = server.await {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         }),
-        tokio::spawn(log_events(events_rx)),
+        tokio::spawn(log_events(events_rx, link_events_tx)),
     ];
     Ok(RunningHost {
         http_addr,
@@ -269,6 +301,38 @@ async fn world_upgrade(
     })
 }
 
+/// The main server's view of media presence (interop hub), for operators and tests.
+async fn interop_presence(State(state): State<AppState>) -> Response {
+    axum::Json(state.hub.snapshot().await).into_response()
+}
+
+/// What the SFU really has: every active channel with its users, and the interop link's state.
+async fn sfu_channels(State(state): State<AppState>) -> Response {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let channels = if state
+        .sfu
+        .send(sfu_actor::SfuCommand::ActiveChannels(tx))
+        .await
+        .is_ok()
+    {
+        rx.await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let link = *state.link_stats.borrow();
+    let body = serde_json::json!({
+        "channels": channels,
+        "interop": {
+            "connected": link.connected,
+            "sent": link.sent,
+            "queued": link.queued,
+            "dropped": link.dropped,
+            "reconnects": link.reconnects,
+        },
+    });
+    axum::Json(body).into_response()
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     let peers = state.sfu.stats().await.map(|s| s.sfu.peers).unwrap_or(0);
     let body = serde_json::json!({
@@ -281,7 +345,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
     axum::Json(body).into_response()
 }
 
-async fn log_events(mut events: mpsc::UnboundedReceiver<SfuEvent>) {
+/// Logs SFU events and hands them to the interop link.
+async fn log_events(
+    mut events: mpsc::UnboundedReceiver<SfuEvent>,
+    link: mpsc::UnboundedSender<SfuEvent>,
+) {
     while let Some(event) = events.recv().await {
         match &event {
             SfuEvent::Joined { user, channel } => tracing::info!(%user, %channel, "user joined"),
@@ -299,6 +367,8 @@ async fn log_events(mut events: mpsc::UnboundedReceiver<SfuEvent>) {
                 tracing::debug!(%user, %channel, "stopped producing")
             }
             SfuEvent::JoinRefused { code } => tracing::info!(code, "join refused"),
+            SfuEvent::ChannelUsers { .. } => {}
         }
+        let _ = link.send(event);
     }
 }

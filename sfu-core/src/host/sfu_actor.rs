@@ -35,6 +35,14 @@ pub enum SfuCommand {
         reason: String,
         done: oneshot::Sender<bool>,
     },
+    /// Every channel with at least one peer, with its users (for the interop presence sync).
+    ActiveChannels(oneshot::Sender<Vec<(ChannelId, Vec<UserId>)>>),
+    /// The main server moves a user to another channel (interop extension `move_user`).
+    MoveUser {
+        user: UserId,
+        channel: ChannelId,
+        to: ChannelId,
+    },
     /// The world server mutes or unmutes a user in a channel (a moderator's `MUTE_USER`).
     ServerMute {
         user: UserId,
@@ -214,6 +222,12 @@ impl SfuActor {
                 channel,
                 muted,
             } => self.sfu.server_mute(Instant::now(), user, channel, muted),
+            SfuCommand::ActiveChannels(reply) => {
+                let _ = reply.send(self.sfu.active_channels());
+            }
+            SfuCommand::MoveUser { user, channel, to } => {
+                self.sfu.move_user(now(), user, channel, to);
+            }
             SfuCommand::HandshakeFailed { code } => self.sfu.record_handshake_failure(code),
             SfuCommand::Stats(reply) => {
                 let _ = reply.send(HostStats {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::sfu_actor::{SfuCommand, SfuHandle, now};
+use super::interop_main::{HubCommand, HubHandle};
+use super::sfu_actor::now;
+use crate::interop::wire::{ForceDisconnect, MainToSfu, ServerMute};
 use crate::sfu::ConnId;
 use crate::world::server::{WorldEvent, WorldOutput, WorldServer};
 use crate::world::wire::{ClientMessage, ServerMessage, WireError};
@@ -32,6 +34,12 @@ pub enum WorldCommand {
     },
     Closed {
         conn: ConnId,
+    },
+    /// The SFU says `user` connected to or left `channel` (from the interop hub).
+    MediaPresence {
+        user: crate::ids::UserId,
+        channel: crate::ids::ChannelId,
+        connected: bool,
     },
     /// Users in the world, for `/healthz` and `/metrics`.
     Users(oneshot::Sender<usize>),
@@ -69,7 +77,8 @@ impl WorldHandle {
 
 pub struct WorldActor {
     world: WorldServer,
-    sfu: SfuHandle,
+    /// Moderation reaches the SFU through the interop link, so a foreign SFU works too.
+    interop: HubHandle,
     commands: mpsc::Receiver<WorldCommand>,
     connections: HashMap<ConnId, mpsc::Sender<WorldOutbound>>,
     shutdown: watch::Receiver<bool>,
@@ -78,13 +87,13 @@ pub struct WorldActor {
 impl WorldActor {
     pub fn new(
         world: WorldServer,
-        sfu: SfuHandle,
+        interop: HubHandle,
         shutdown: watch::Receiver<bool>,
     ) -> (Self, WorldHandle) {
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let actor = Self {
             world,
-            sfu,
+            interop,
             commands: rx,
             connections: HashMap::new(),
             shutdown,
@@ -138,6 +147,13 @@ impl WorldActor {
                 self.connections.remove(&conn);
                 self.world.handle_close(now(), conn);
             }
+            WorldCommand::MediaPresence {
+                user,
+                channel,
+                connected,
+            } => {
+                self.world.handle_media_presence(user, channel, connected);
+            }
             WorldCommand::Users(reply) => {
                 let _ = reply.send(self.world.user_count());
             }
@@ -159,30 +175,24 @@ impl WorldActor {
                     channel,
                     muted,
                 } => {
-                    let _ = self
-                        .sfu
-                        .send(SfuCommand::ServerMute {
-                            user,
-                            channel,
-                            muted,
-                        })
-                        .await;
+                    let request = MainToSfu::ServerMute(ServerMute {
+                        user_id: user,
+                        channel_id: channel,
+                        muted,
+                    });
+                    self.interop.send(HubCommand::Send(request)).await;
                 }
                 WorldOutput::SfuDisconnect {
                     user,
                     channel,
                     reason,
                 } => {
-                    let (done, _) = oneshot::channel();
-                    let _ = self
-                        .sfu
-                        .send(SfuCommand::ForceDisconnect {
-                            user,
-                            channel,
-                            reason,
-                            done,
-                        })
-                        .await;
+                    let request = MainToSfu::ForceDisconnect(ForceDisconnect {
+                        user_id: user,
+                        channel_id: channel,
+                        reason,
+                    });
+                    self.interop.send(HubCommand::Send(request)).await;
                 }
                 WorldOutput::Event(event) => log_event(&event),
             }

@@ -139,26 +139,8 @@ impl Sfu {
             }
             ClientMessage::Move(m) => {
                 let channel = self.require(conn, Permissions::VOICE_MOVE_MEMBERS, "MoveMembers")?;
-                let target = self.require_present(m.user, channel)?;
-                let perms = self
-                    .peers
-                    .get(&target)
-                    .map_or(Permissions::NONE, |p| p.perms);
-                let sfu_token = self.config.minting.as_ref().map(|(secret, issuer)| {
-                    let request = SfuTokenRequest {
-                        user: m.user,
-                        channel: m.channel,
-                        perms,
-                        moved: true,
-                        ttl_secs: MOVED_TOKEN_TTL_SECS,
-                    };
-                    mint_sfu_token(secret, issuer, &request, now.unix_secs())
-                });
-                let notice = ServerMessage::Moved(Moved {
-                    channel: m.channel,
-                    sfu_token,
-                });
-                self.remove_peer(t, target, LeaveReason::Moved, Some(notice));
+                self.require_present(m.user, channel)?;
+                self.move_user(now, m.user, channel, m.channel);
                 Ok(())
             }
             ClientMessage::Speaking(s) => {
@@ -211,6 +193,41 @@ impl Sfu {
         });
         self.broadcast(channel, Some(conn), &notice);
         Ok(())
+    }
+
+    /// Moves `user` from `channel` to `to`: it gets a 512 with a `moved=true` token for `to`
+    /// (when the host can mint one) and is disconnected. Returns whether it was there.
+    pub fn move_user(
+        &mut self,
+        now: Now,
+        user: UserId,
+        channel: crate::ids::ChannelId,
+        to: crate::ids::ChannelId,
+    ) -> bool {
+        let Some(target) = self.find_peer(user, channel) else {
+            return false;
+        };
+        let perms = self
+            .peers
+            .get(&target)
+            .map_or(Permissions::NONE, |p| p.perms);
+        let sfu_token = self.config.minting.as_ref().map(|(secret, issuer)| {
+            let request = SfuTokenRequest {
+                user,
+                channel: to,
+                perms,
+                moved: true,
+                ttl_secs: MOVED_TOKEN_TTL_SECS,
+            };
+            mint_sfu_token(secret, issuer, &request, now.unix_secs())
+        });
+        let notice = ServerMessage::Moved(Moved {
+            channel: to,
+            sfu_token,
+        });
+        self.remove_peer(now.instant, target, LeaveReason::Moved, Some(notice));
+        self.drive(now.instant);
+        true
     }
 
     /// Sends the target its 510 notice with `reason`, then removes it.

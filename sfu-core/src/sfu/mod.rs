@@ -120,6 +120,11 @@ pub enum SfuEvent {
         user: UserId,
         channel: ChannelId,
     },
+    /// Who is in a channel after a join or a leave (for `channel_presence_sync`).
+    ChannelUsers {
+        channel: ChannelId,
+        users: Vec<UserId>,
+    },
     JoinRefused {
         code: &'static str,
     },
@@ -402,6 +407,11 @@ impl Sfu {
             user: grant.user,
             channel,
         }));
+        self.outputs
+            .push_back(Output::Event(SfuEvent::ChannelUsers {
+                channel,
+                users: self.channel_users(channel),
+            }));
         Ok(())
     }
 
@@ -468,6 +478,11 @@ impl Sfu {
             channel: peer.channel,
             reason,
         }));
+        self.outputs
+            .push_back(Output::Event(SfuEvent::ChannelUsers {
+                channel: peer.channel,
+                users: self.channel_users(peer.channel),
+            }));
     }
 
     /// Queues `message` for every peer of `channel`, optionally skipping one connection.

@@ -285,6 +285,22 @@ impl WorldServer {
         );
     }
 
+    /// The SFU reported (over the interop link) that `user` connected to or left `channel`: the
+    /// world's record of who is really on the SFU follows the SFU, not the client's word.
+    pub fn handle_media_presence(&mut self, user: UserId, channel: ChannelId, connected: bool) {
+        let world = self.world.id();
+        if let Some(member) = self.members.values_mut().find(|m| {
+            convert::sfu_user(m.id) == user && convert::zone_channel(world, &m.zone) == channel
+        }) {
+            member.sfu_connected = connected;
+        }
+    }
+
+    /// Whether the SFU says `user` is connected to its zone's channel.
+    pub fn media_connected(&self, user: Uuid) -> bool {
+        self.members.get(&user).is_some_and(|m| m.sfu_connected)
+    }
+
     /// A frame could not be decoded: the client gets the error the wire layer names.
     pub fn handle_bad_frame(&mut self, now: Now, conn: ConnId, error: &wire::WireError) {
         if !self.admit(now, conn, None) {

@@ -1,0 +1,229 @@
+//! The main server's end of the interop link: `GET /dspeak/interop` authenticates the SFU with a
+//! `typ="interop"` token, and a hub actor keeps the media presence book, hands presence changes
+//! to the world, and carries the world's requests (`force_disconnect`, server mute) to the SFU.
+
+use std::collections::HashMap;
+
+use axum::extract::ws::{Message, WebSocket};
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::AppState;
+use super::world_actor::{WorldCommand, WorldHandle};
+use crate::auth::InteropTokenVerifier;
+use crate::ids::{ChannelId, UserId};
+use crate::interop::presence::{MediaPresenceBook, PresenceChange};
+use crate::interop::wire::{MainToSfu, decode_sfu_to_main};
+
+/// Hub commands. Sent through [`HubHandle`].
+#[derive(Debug)]
+pub enum HubCommand {
+    Attach {
+        link: u64,
+        outbound: mpsc::Sender<String>,
+    },
+    Frame {
+        link: u64,
+        text: String,
+    },
+    Detach {
+        link: u64,
+    },
+    /// A request for the SFU(s) from the world server.
+    Send(MainToSfu),
+    Snapshot(oneshot::Sender<HubSnapshot>),
+}
+
+/// The hub's state, for `/api/interop/presence`, `/metrics` and tests.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct HubSnapshot {
+    pub links: usize,
+    pub events: u64,
+    pub syncs: u64,
+    /// Requests for the SFU dropped because no SFU was connected.
+    pub undelivered: u64,
+    pub channels: Vec<(ChannelId, Vec<UserId>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HubHandle {
+    commands: mpsc::Sender<HubCommand>,
+}
+
+impl HubHandle {
+    pub async fn send(&self, command: HubCommand) -> bool {
+        self.commands.send(command).await.is_ok()
+    }
+
+    pub async fn snapshot(&self) -> HubSnapshot {
+        let (tx, rx) = oneshot::channel();
+        if !self.send(HubCommand::Snapshot(tx)).await {
+            return HubSnapshot::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+}
+
+pub struct Hub {
+    book: MediaPresenceBook,
+    links: HashMap<u64, mpsc::Sender<String>>,
+    world: Option<WorldHandle>,
+    commands: mpsc::Receiver<HubCommand>,
+    shutdown: watch::Receiver<bool>,
+    undelivered: u64,
+}
+
+impl Hub {
+    pub fn new(shutdown: watch::Receiver<bool>) -> (Self, HubHandle) {
+        let (tx, rx) = mpsc::channel(4096);
+        let hub = Self {
+            book: MediaPresenceBook::default(),
+            links: HashMap::new(),
+            world: None,
+            commands: rx,
+            shutdown,
+            undelivered: 0,
+        };
+        (hub, HubHandle { commands: tx })
+    }
+
+    /// Presence changes go to this world server.
+    pub fn with_world(mut self, world: WorldHandle) -> Self {
+        self.world = Some(world);
+        self
+    }
+
+    pub async fn run(mut self) {
+        loop {
+            let command = tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => break,
+                command = self.commands.recv() => match command {
+                    Some(command) => command,
+                    None => break,
+                },
+            };
+            match command {
+                HubCommand::Attach { link, outbound } => {
+                    tracing::info!(link, "SFU interop link connected");
+                    self.links.insert(link, outbound);
+                }
+                HubCommand::Detach { link } => {
+                    tracing::info!(link, "SFU interop link closed");
+                    self.links.remove(&link);
+                }
+                HubCommand::Frame { link, text } => self.on_frame(link, &text).await,
+                HubCommand::Send(message) => {
+                    let text = message.to_json();
+                    if self.links.is_empty() {
+                        self.undelivered += 1;
+                        tracing::warn!("no SFU connected; interop request dropped");
+                    }
+                    for outbound in self.links.values() {
+                        let _ = outbound.try_send(text.clone());
+                    }
+                }
+                HubCommand::Snapshot(reply) => {
+                    let _ = reply.send(HubSnapshot {
+                        links: self.links.len(),
+                        events: self.book.events,
+                        syncs: self.book.syncs,
+                        undelivered: self.undelivered,
+                        channels: self.book.channels(),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn on_frame(&mut self, link: u64, text: &str) {
+        match decode_sfu_to_main(text) {
+            Ok(message) => {
+                let changes = self.book.apply(&message);
+                if let Some(world) = &self.world {
+                    for change in changes {
+                        let (user, channel, connected) = match change {
+                            PresenceChange::Connected { user, channel } => (user, channel, true),
+                            PresenceChange::Disconnected { user, channel } => {
+                                (user, channel, false)
+                            }
+                        };
+                        world
+                            .send(WorldCommand::MediaPresence {
+                                user,
+                                channel,
+                                connected,
+                            })
+                            .await;
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(link, %error, "bad interop message from an SFU");
+                if let (Some(reply), Some(outbound)) = (error.reply(), self.links.get(&link)) {
+                    let _ = outbound.try_send(reply.to_json());
+                }
+            }
+        }
+    }
+}
+
+/// `GET /dspeak/interop`: only an SFU holding a valid interop token gets in.
+pub(super) async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let verifier = InteropTokenVerifier::new(&state.secret, &*state.issuer);
+    let now = super::sfu_actor::now().unix_secs();
+    let grant = match verifier.verify(token, now) {
+        Ok(grant) => grant,
+        Err(e) => {
+            tracing::info!(error = %e, "interop link refused");
+            return (
+                StatusCode::UNAUTHORIZED,
+                "a valid interop token is required",
+            )
+                .into_response();
+        }
+    };
+    let link = state
+        .next_conn
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let hub = state.hub.clone();
+    ws.on_upgrade(move |socket| async move {
+        tracing::debug!(link, sfu = %grant.sfu_name, "interop link");
+        serve(socket, link, hub).await;
+    })
+}
+
+async fn serve(socket: WebSocket, link: u64, hub: HubHandle) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel(1024);
+    if !hub.send(HubCommand::Attach { link, outbound: tx }).await {
+        return;
+    }
+    loop {
+        tokio::select! {
+            frame = stream.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    if !hub.send(HubCommand::Frame { link, text: text.to_string() }).await { break }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            outbound = rx.recv() => match outbound {
+                Some(text) => if sink.send(Message::Text(text.into())).await.is_err() { break },
+                None => break,
+            },
+        }
+    }
+    let _ = hub.send(HubCommand::Detach { link }).await;
+}

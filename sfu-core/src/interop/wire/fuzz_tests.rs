@@ -1,0 +1,170 @@
+//! "Never panics" runs: mutated valid frames through both decoders, as `signal::wire_fuzz_tests`
+//! and `world::wire::fuzz_tests` do (the same xorshift PRNG and mutations, copied because those
+//! modules are private). Whatever decodes must round-trip; whatever fails must have no reply or a
+//! seed 000 error reply that is valid JSON.
+
+use super::fixtures::{all_main_to_sfu, all_sfu_to_main, parse};
+use super::*;
+
+/// A tiny deterministic PRNG (xorshift64), so the run needs no extra crate and is repeatable.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// JSON fragments spliced into frames by [`mutate`].
+const TOKENS: [&[u8]; 18] = [
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b":",
+    b",",
+    b"\\",
+    b"-",
+    b"null",
+    b"true",
+    b"1.5",
+    b"1e999",
+    b"18446744073709551616",
+    b"\"type\":",
+    b"\"error\"",
+    b"\"userId\":7,",
+    "\u{1F50A}".as_bytes(),
+];
+
+/// Applies one to four random edits to `frame` (bit flip, cut, truncation, spliced JSON token or
+/// random byte) and returns the result as (lossy) UTF-8 text.
+fn mutate(rng: &mut XorShift, frame: &str) -> String {
+    let mut bytes = frame.as_bytes().to_vec();
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(bytes.len() + 1);
+        match rng.below(5) {
+            0 if at < bytes.len() => bytes[at] ^= 1 << rng.below(8),
+            1 if at < bytes.len() => {
+                let end = (at + 1 + rng.below(8)).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            2 => bytes.truncate(at),
+            3 => {
+                let token = TOKENS[rng.below(TOKENS.len())];
+                bytes.splice(at..at, token.iter().copied());
+            }
+            _ => {
+                let byte = (rng.next() & 0xFF) as u8;
+                bytes.insert(at, byte);
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Checks a decode error's reply: none, or `{"type":"error","data":...}` with one of the seed's
+/// prefixes.
+fn check_reply(err: &InteropDecodeError, text: &str) {
+    let Some(reply) = err.reply() else {
+        let silent = match err {
+            InteropDecodeError::NotJson { .. } | InteropDecodeError::PeerError(_) => true,
+            InteropDecodeError::InvalidFields { message_type, .. } => message_type == "error",
+            InteropDecodeError::MissingType | InteropDecodeError::UnknownType(_) => false,
+        };
+        assert!(silent, "{err:?} must have a reply ({text})");
+        return;
+    };
+    let frame = parse(&reply.to_json());
+    assert_eq!(frame["type"], "error", "{text}");
+    let data = frame["data"].as_str().unwrap_or_default();
+    assert!(
+        data.starts_with("Invalid message format: ") || data.starts_with("Unknown message type: "),
+        "unexpected reply {data:?} to {text}"
+    );
+}
+
+/// Runs 5000 mutated `frames` through `decode`; returns (decoded, rejected) counts.
+fn run<M: PartialEq + std::fmt::Debug>(
+    seed: u64,
+    frames: &[String],
+    decode: fn(&str) -> Result<M, InteropDecodeError>,
+    to_json: fn(&M) -> String,
+) -> (u32, u32) {
+    let mut rng = XorShift(seed);
+    let (mut decoded, mut rejected) = (0u32, 0u32);
+    for _ in 0..5000 {
+        let frame = &frames[rng.below(frames.len())];
+        let text = mutate(&mut rng, frame);
+        match decode(&text) {
+            Ok(message) => {
+                decoded += 1;
+                let again = decode(&to_json(&message))
+                    .unwrap_or_else(|e| panic!("re-encoding {text} gave a bad frame: {e}"));
+                assert_eq!(again, message, "round trip of {text}");
+            }
+            Err(err) => {
+                rejected += 1;
+                check_reply(&err, &text);
+            }
+        }
+    }
+    (decoded, rejected)
+}
+
+#[test]
+fn decode_sfu_to_main_never_panics_on_mutated_frames() {
+    let mut frames: Vec<String> = all_sfu_to_main().iter().map(SfuToMain::to_json).collect();
+    frames.push(InteropError::new("boom").to_json());
+    let (decoded, rejected) = run(
+        0x9E37_79B9_7F4A_7C15,
+        &frames,
+        decode_sfu_to_main,
+        SfuToMain::to_json,
+    );
+    assert!(
+        decoded > 100 && rejected > 100,
+        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    );
+}
+
+#[test]
+fn decode_main_to_sfu_never_panics_on_mutated_frames() {
+    let mut frames: Vec<String> = all_main_to_sfu().iter().map(MainToSfu::to_json).collect();
+    frames.push(InteropError::new("boom").to_json());
+    let (decoded, rejected) = run(
+        0x2545_F491_4F6C_DD1D,
+        &frames,
+        decode_main_to_sfu,
+        MainToSfu::to_json,
+    );
+    assert!(
+        decoded > 100 && rejected > 100,
+        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    );
+}
+
+#[test]
+fn deep_nesting_is_rejected_not_a_stack_overflow() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(matches!(
+        decode_main_to_sfu(&deep),
+        Err(InteropDecodeError::NotJson { .. })
+    ));
+    let deep_field = format!(
+        r#"{{"type":"sfu_status","status":"ok","details":{}1{}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    assert!(matches!(
+        decode_sfu_to_main(&deep_field),
+        Err(InteropDecodeError::NotJson { .. })
+    ));
+}
