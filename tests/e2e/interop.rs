@@ -171,7 +171,7 @@ async fn ten_main_server_restarts_under_churn_lose_nothing() -> anyhow::Result<(
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
-                if bots.len() < 2 || (rng % 3 != 0 && bots.len() < 8) {
+                if bots.len() < 2 || (!rng.is_multiple_of(3) && bots.len() < 8) {
                     next_user += 1;
                     let channel = 50 + (rng % 2) as i64;
                     bots.push(Bot::join(&sfu, next_user, channel, MEMBER, None).await?);
