@@ -1,7 +1,9 @@
 //! Hearth's client engine, free of Tauri types so it runs headless: audio sources and sinks,
-//! Opus, WebRTC media, and the `/signal` session. The desktop shell and `hearth-bot` use it.
+//! Opus, WebRTC media, the `/signal` session and the `/world` session. The desktop shell and
+//! `hearth-bot` use it.
 
 pub mod audio;
 pub mod events;
 pub mod media;
 pub mod sfu_client;
+pub mod world_client;

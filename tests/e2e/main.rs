@@ -7,3 +7,4 @@ mod sfu_audio;
 mod sfu_control;
 mod sfu_protocol;
 mod world;
+mod world_bot;

@@ -1,4 +1,5 @@
-//! `hearth-bot`: a headless Hearth client for debugging protocol flows and load tests.
+//! `hearth-bot`: a headless Hearth client for debugging protocol flows and load tests, on `/signal`
+//! (`sfu`, `load`) and `/world` (`world`, `world-load`).
 //! Prints one JSON line per event on stdout; logs go to stderr.
 
 use std::net::IpAddr;
@@ -25,8 +26,20 @@ mod metrics;
 mod report;
 #[path = "hearth-bot/target.rs"]
 mod target;
+#[path = "hearth-bot/walk.rs"]
+mod walk;
 #[path = "hearth-bot/window.rs"]
 mod window;
+#[path = "hearth-bot/world.rs"]
+mod world;
+#[path = "hearth-bot/world_load.rs"]
+mod world_load;
+#[path = "hearth-bot/world_report.rs"]
+mod world_report;
+#[path = "hearth-bot/world_stats.rs"]
+mod world_stats;
+#[path = "hearth-bot/world_user.rs"]
+mod world_user;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +58,10 @@ enum Command {
     Sfu(SfuArgs),
     /// Load-test an SFU: probe speakers and silent listeners in one room, measured.
     Load(load::LoadArgs),
+    /// Join a world over `/world`; print its events, optionally walking.
+    World(world::WorldArgs),
+    /// Load-test the world server: many users walking in their zones, broadcast delay measured.
+    WorldLoad(world_load::WorldLoadArgs),
 }
 
 #[derive(Args)]
@@ -97,7 +114,7 @@ fn main() -> anyhow::Result<()> {
     // DTLS is up; the load report is what matters there.
     let default_filter = match cli.command {
         Command::Load(_) => "warn,rtc=error,rtc_dtls=error,rtc_ice=error",
-        Command::Sfu(_) => "warn",
+        Command::Sfu(_) | Command::World(_) | Command::WorldLoad(_) => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
@@ -109,6 +126,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Sfu(args) => runtime.block_on(run_sfu(args)),
         Command::Load(args) => runtime.block_on(load::run(args)),
+        Command::World(args) => runtime.block_on(world::run(args)),
+        Command::WorldLoad(args) => runtime.block_on(world_load::run(args)),
     }
 }
 
@@ -177,7 +196,8 @@ async fn run_sfu(args: SfuArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_event(started: Instant, event: &EngineEvent) {
+/// Prints an event as one JSON line with `t_ms`, the time since `started`.
+fn print_event<E: serde::Serialize>(started: Instant, event: &E) {
     let mut value = serde_json::to_value(event).unwrap_or_default();
     if let Some(object) = value.as_object_mut() {
         object.insert("t_ms".into(), (started.elapsed().as_millis() as u64).into());

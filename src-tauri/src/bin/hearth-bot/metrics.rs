@@ -106,7 +106,7 @@ async fn fetch_inner(http_addr: &str) -> anyhow::Result<String> {
 }
 
 /// The body of a complete HTTP/1.1 response, de-chunked when needed; an error unless 200.
-fn http_body(response: &str) -> anyhow::Result<String> {
+pub fn http_body(response: &str) -> anyhow::Result<String> {
     let (head, body) = response
         .split_once("\r\n\r\n")
         .context("malformed HTTP response")?;

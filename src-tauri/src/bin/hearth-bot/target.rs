@@ -24,6 +24,8 @@ pub struct Sfu {
     pub issuer: String,
     /// The host process, when known: its CPU time is read from `/proc/PID/stat`.
     pub pid: Option<u32>,
+    /// The world the host serves, when known (a spawned host prints it).
+    pub world_id: Option<String>,
 }
 
 impl Sfu {
@@ -46,6 +48,7 @@ impl Sfu {
             secret: secret.into_bytes(),
             issuer,
             pid,
+            world_id: None,
         })
     }
 }
@@ -61,6 +64,11 @@ pub struct SpawnedHost {
 impl SpawnedHost {
     /// Starts `hearth-host` from the directory of this executable and waits for it to listen.
     pub async fn start() -> anyhow::Result<(Self, Sfu)> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`SpawnedHost::start`] with extra `hearth-host` arguments (e.g. `--world FILE`).
+    pub async fn start_with(extra_args: &[&std::ffi::OsStr]) -> anyhow::Result<(Self, Sfu)> {
         let exe = std::env::current_exe()
             .context("locating hearth-bot")?
             .with_file_name("hearth-host");
@@ -70,6 +78,7 @@ impl SpawnedHost {
         let issuer = "hearth".to_owned();
         let mut child = Command::new(&exe)
             .args(["--listen", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
+            .args(extra_args)
             .env("HEARTH_SECRET", &secret)
             .env("HEARTH_ISSUER", &issuer)
             .env("RUST_LOG", "warn")
@@ -98,6 +107,10 @@ impl SpawnedHost {
             secret: secret.into_bytes(),
             issuer,
             pid: Some(pid),
+            world_id: listening
+                .get("world_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
         };
         Ok((
             Self {

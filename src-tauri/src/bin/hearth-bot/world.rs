@@ -1,0 +1,298 @@
+//! `hearth-bot world`: one `/world` session through the engine's [`WorldClient`], printing one
+//! JSON line per [`WorldEvent`] (with `t_ms`), optionally walking at random.
+//!
+//! Credentials, one of: `--token` (with `--world-id`), `--secret` to mint a token locally (with
+//! `--world-id`; `hearth-host` prints the id in its `listening` line), or `--invite` to ask the
+//! host's `POST /api/session` for a token and the world id.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use hearth_client::world_client::{WorldClient, WorldEvent};
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use sfu_core::auth::{WorldTokenRequest, mint_world_token};
+use sfu_core::host::session_api::SessionResponse;
+use sfu_core::roles::Role;
+use sfu_core::world::map::{World, load_world};
+use sfu_core::world::wire::{Position, WorldId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::walk::RandomWalk;
+
+/// Random walk speed: 0.25 tiles every 50 ms, 5 tiles/s (the server allows 8).
+const STEP_TILES: f64 = 0.25;
+const STEP_INTERVAL: Duration = Duration::from_millis(50);
+/// Lifetime of a minted token.
+const TOKEN_TTL_SECS: u64 = 12 * 3600;
+/// Bound on the `POST /api/session` exchange.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How the bot moves.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Walk {
+    /// Stays at the spawn point.
+    None,
+    /// Walks to random reachable points at about 5 tiles/s.
+    Random,
+}
+
+/// Options of `hearth-bot world`.
+#[derive(Args)]
+pub struct WorldArgs {
+    /// `ws://HOST:PORT/world`.
+    #[arg(long)]
+    url: String,
+    /// World token (`hearth-host token world ...`).
+    #[arg(long, env = "HEARTH_TOKEN", hide_env_values = true, conflicts_with_all = ["secret", "invite"])]
+    token: Option<String>,
+    /// The host's token secret: mint a world token here instead of `--token`.
+    #[arg(
+        long,
+        env = "HEARTH_SECRET",
+        hide_env_values = true,
+        conflicts_with = "invite"
+    )]
+    secret: Option<String>,
+    /// Token issuer, for `--secret`.
+    #[arg(long, env = "HEARTH_ISSUER", default_value = "hearth")]
+    issuer: String,
+    /// LAN invite code: get a token and the world id from the host's `POST /api/session`.
+    #[arg(long, env = "HEARTH_INVITE", hide_env_values = true)]
+    invite: Option<String>,
+    /// Display name, for `--secret` and `--invite`.
+    #[arg(long, default_value = "hearth-bot")]
+    name: String,
+    /// Roles of a minted token, comma-separated (Admin, Editor, Member, Guest).
+    #[arg(long, value_delimiter = ',', default_value = "Member")]
+    roles: Vec<Role>,
+    /// The world to join; needed with `--token` and `--secret`.
+    #[arg(long)]
+    world_id: Option<String>,
+    /// How to move.
+    #[arg(long, value_enum, default_value_t = Walk::None)]
+    walk: Walk,
+    /// Leave after this long (e.g. 10s); stay until Ctrl-C when absent.
+    #[arg(long, value_parser = crate::parse_duration)]
+    duration: Option<Duration>,
+}
+
+/// A token and the world it is for.
+struct Credentials {
+    token: String,
+    world_id: WorldId,
+}
+
+/// A random version 4 UUID, hyphenated.
+pub fn random_uuid(rng: &mut impl RngCore) -> String {
+    let mut b = [0u8; 16];
+    rng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Mints a world token for the user `user_id` (a UUID string) with `name` and `roles`.
+pub fn mint(
+    secret: &[u8],
+    issuer: &str,
+    user_id: &str,
+    name: &str,
+    roles: &[Role],
+) -> anyhow::Result<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("reading the clock")?
+        .as_secs();
+    let request = WorldTokenRequest {
+        user_id: user_id.parse().context("a user id must be a UUID")?,
+        workspace_id: random_uuid(&mut rand::rng())
+            .parse()
+            .context("a random UUID parses")?,
+        roles: roles.to_vec(),
+        display_name: name.to_owned(),
+        avatar_id: "bot".to_owned(),
+        ttl_secs: TOKEN_TTL_SECS,
+    };
+    let now = i64::try_from(now).context("the clock is past 2262")?;
+    Ok(mint_world_token(secret, issuer, &request, now))
+}
+
+/// `HOST:PORT` of a `ws://HOST:PORT/...` URL.
+pub fn http_addr(url: &str) -> anyhow::Result<String> {
+    url.strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|authority| !authority.is_empty())
+        .map(str::to_owned)
+        .with_context(|| format!("expected ws://HOST:PORT/world, got {url:?}"))
+}
+
+async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
+    let given_world = args.world_id.clone().map(WorldId::new);
+    let need_world = || {
+        given_world.clone().context(
+            "--world-id is needed with --token or --secret (hearth-host prints it in its \
+             listening line); or use --invite",
+        )
+    };
+    if let Some(invite) = &args.invite {
+        let session = open_session(&http_addr(&args.url)?, invite, &args.name).await?;
+        return Ok(Credentials {
+            token: session.token,
+            world_id: given_world.unwrap_or(WorldId::new(session.world_id)),
+        });
+    }
+    if let Some(token) = &args.token {
+        return Ok(Credentials {
+            token: token.clone(),
+            world_id: need_world()?,
+        });
+    }
+    if let Some(secret) = &args.secret {
+        let user = random_uuid(&mut rand::rng());
+        return Ok(Credentials {
+            token: mint(
+                secret.as_bytes(),
+                &args.issuer,
+                &user,
+                &args.name,
+                &args.roles,
+            )?,
+            world_id: need_world()?,
+        });
+    }
+    bail!("give --token, --secret or --invite")
+}
+
+/// `POST /api/session` with an invite code: a token and the world id.
+async fn open_session(addr: &str, invite: &str, name: &str) -> anyhow::Result<SessionResponse> {
+    let body = serde_json::json!({"invite": invite, "display_name": name}).to_string();
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connecting to {addr}"))?;
+        let request = format!(
+            "POST /api/session HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .context("sending POST /api/session")?;
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .await
+            .context("reading the /api/session response")?;
+        String::from_utf8(response).context("/api/session answered non-UTF-8")
+    };
+    let response = tokio::time::timeout(HTTP_TIMEOUT, exchange)
+        .await
+        .context("POST /api/session timed out")??;
+    let body = crate::metrics::http_body(&response).context("POST /api/session refused")?;
+    serde_json::from_str(&body).with_context(|| format!("unexpected /api/session reply {body:?}"))
+}
+
+/// Runs the session and prints its events until it ends, `--duration` passes or Ctrl-C.
+pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
+    let creds = credentials(&args).await?;
+    let started = Instant::now();
+    let (client, mut events) = WorldClient::connect(&args.url, creds.token, creds.world_id).await?;
+    let mut client = Some(client);
+    let mut walk: Option<RandomWalk> = None;
+    let mut roles = args.roles.clone();
+    let mut rng = StdRng::from_os_rng();
+    let mut ticker = tokio::time::interval(STEP_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    loop {
+        let timeout = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                crate::print_event(started, &event);
+                match event {
+                    WorldEvent::Connected { roles: granted, .. } if !granted.is_empty() => roles = granted,
+                    WorldEvent::WorldState { position, world, .. } if args.walk == Walk::Random => {
+                        let world = world
+                            .and_then(|w| load_world(&w.to_string()).inspect_err(|e| {
+                                tracing::warn!(error = %e, "the server's world file does not load; walking the demo world");
+                            }).ok())
+                            .unwrap_or_else(World::demo);
+                        let spawn = world.open_area_spawn().position;
+                        let start = position.map_or((spawn.x, spawn.y), |p| (p.x, p.y));
+                        walk = Some(RandomWalk::new(world, roles.clone(), start, STEP_TILES));
+                    }
+                    WorldEvent::Corrected { x, y, .. } => {
+                        if let Some(walk) = &mut walk {
+                            walk.snap((x, y));
+                        }
+                    }
+                    WorldEvent::Closed { .. } => break,
+                    _ => {}
+                }
+            }
+            _ = ticker.tick(), if walk.is_some() && client.is_some() => {
+                if let (Some(walk), Some(client)) = (&mut walk, &client) {
+                    let (x, y) = walk.step(&mut rng);
+                    client.move_to(Position::new(x, y)).await;
+                }
+            }
+            _ = timeout, if client.is_some() => {
+                if let Some(c) = client.take() { c.leave().await }
+            }
+            _ = tokio::signal::ctrl_c(), if client.is_some() => {
+                if let Some(c) = client.take() { c.leave().await }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_uuids_are_version_4_and_mint_valid_tokens() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let id = random_uuid(&mut rng);
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4", "version nibble: {id}");
+        let token = mint(b"s3cret", "hearth", &id, "bot", &[Role::Admin]).expect("mints");
+        let verifier = sfu_core::auth::WorldTokenVerifier::new(b"s3cret", "hearth");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let grant = verifier
+            .verify(&token, now)
+            .expect("the minted token verifies");
+        assert_eq!(grant.user_id.to_string(), id);
+        assert_eq!(grant.roles, vec![Role::Admin]);
+    }
+
+    #[test]
+    fn the_http_address_comes_from_the_world_url() {
+        assert_eq!(
+            http_addr("ws://127.0.0.1:7800/world").expect("valid"),
+            "127.0.0.1:7800"
+        );
+        assert!(http_addr("wss://x/world").is_err());
+    }
+}

@@ -1,0 +1,236 @@
+//! A headless world client: one `/world` session (seed 004). An actor owns the WebSocket and the
+//! sans-IO [`session::WorldSession`]; the user moves it through a [`WorldClient`] handle and
+//! hears back through a channel of [`WorldEvent`]s.
+
+pub mod events;
+pub mod session;
+pub mod throttle;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use sfu_core::world::wire::{ClientMessage, Position, WorldId, decode_server};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+pub use events::{PeerView, Point, WorldEvent};
+use session::{Action, WorldSession};
+
+/// Why a world client could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldConnectError {
+    /// The WebSocket did not open.
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable {
+        /// The URL dialled.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+enum Command {
+    MoveTo(Position),
+    Request(ClientMessage),
+    Leave,
+}
+
+/// Queue depth of world events. When the user falls this far behind, further events are dropped
+/// (counted in [`WorldClient::dropped_events`]) rather than stalling the socket.
+pub const EVENT_QUEUE: usize = 4096;
+
+/// How long the actor waits to hand over [`WorldEvent::Closed`] when the event queue is full.
+const CLOSED_WAIT: Duration = Duration::from_secs(1);
+
+/// WebSocket read buffer. tungstenite zero-fills the whole free read buffer before every read
+/// attempt (snapview/tungstenite-rs#547), and the actor polls the socket after every event it
+/// handles: at the default 128 KiB that `memset` costs more than decoding a presence frame. World
+/// frames are small; a larger one (the world file) simply takes several reads.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// Queue depth of commands; a full queue makes [`WorldClient::move_to`] wait.
+const COMMAND_QUEUE: usize = 64;
+
+/// Handle to a running world session. Events arrive on the receiver returned by
+/// [`WorldClient::connect`]; the last one is always [`WorldEvent::Closed`].
+pub struct WorldClient {
+    commands: mpsc::Sender<Command>,
+    dropped: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl WorldClient {
+    /// Opens `url` (`ws://HOST:PORT/world`) and starts the session: `CONNECT` with `token`, then
+    /// `JOIN_WORLD` into `world_id` once connected.
+    ///
+    /// # Errors
+    /// [`WorldConnectError::Unreachable`] when the WebSocket does not open. A refused token or
+    /// world arrives later, as [`WorldEvent::Error`] then [`WorldEvent::Closed`].
+    pub async fn connect(
+        url: &str,
+        token: String,
+        world_id: WorldId,
+    ) -> Result<(Self, mpsc::Receiver<WorldEvent>), WorldConnectError> {
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+        // No Nagle: presence is a stream of small frames that must not wait for an ACK.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+            .await
+            .map_err(|e| WorldConnectError::Unreachable {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self::over(ws, token, world_id))
+    }
+
+    /// Runs the session over an already open socket (any `Sink`/`Stream` of WebSocket messages,
+    /// so tests can use channels).
+    pub fn over<S>(
+        socket: S,
+        token: String,
+        world_id: WorldId,
+    ) -> (Self, mpsc::Receiver<WorldEvent>)
+    where
+        S: Stream<Item = Result<Message, tungstenite::Error>>
+            + Sink<Message>
+            + Send
+            + Unpin
+            + 'static,
+    {
+        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+        let (commands_tx, commands_rx) = mpsc::channel(COMMAND_QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let actor = WorldActor {
+            session: WorldSession::new(Instant::now(), token, world_id),
+            events: events_tx,
+            dropped: dropped.clone(),
+        };
+        let task = tokio::spawn(actor.run(socket, commands_rx));
+        let client = Self {
+            commands: commands_tx,
+            dropped,
+            task,
+        };
+        (client, events_rx)
+    }
+
+    /// Walks this user to `position` (see [`WorldSession::move_to`]: predicted at once, sent at
+    /// most 15 times a second, the latest winning).
+    pub async fn move_to(&self, position: Position) {
+        let _ = self.commands.send(Command::MoveTo(position)).await;
+    }
+
+    /// Sends another request (`SFU_CONNECTED`, `INTERACT_REQUEST`, moderation, ...).
+    pub async fn request(&self, message: ClientMessage) {
+        let _ = self.commands.send(Command::Request(message)).await;
+    }
+
+    /// Events dropped so far because the event queue was full.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Leaves the world (closes the socket) and waits for the session to end.
+    pub async fn leave(self) {
+        let _ = self.commands.send(Command::Leave).await;
+        let _ = self.task.await;
+    }
+
+    /// Waits until the session ends by itself (kicked, refused, server gone).
+    pub async fn closed(self) {
+        let _ = self.task.await;
+    }
+}
+
+struct WorldActor {
+    session: WorldSession,
+    events: mpsc::Sender<WorldEvent>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl WorldActor {
+    async fn run<S>(mut self, socket: S, mut commands: mpsc::Receiver<Command>)
+    where
+        S: Stream<Item = Result<Message, tungstenite::Error>> + Sink<Message> + Unpin,
+    {
+        let (mut sink, mut stream) = socket.split();
+        loop {
+            while let Some(action) = self.session.poll_action() {
+                if !self.on_action(action, &mut sink).await {
+                    let _ = sink.close().await;
+                    return;
+                }
+            }
+            let deadline = self
+                .session
+                .poll_timeout()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                frame = stream.next() => self.on_frame(frame),
+                command = commands.recv() => match command {
+                    Some(Command::MoveTo(position)) => self.session.move_to(Instant::now(), position),
+                    Some(Command::Request(message)) => self.session.request(message),
+                    Some(Command::Leave) | None => self.session.leave(),
+                },
+                _ = tokio::time::sleep_until(deadline.into()) => self.session.handle_timeout(Instant::now()),
+            }
+        }
+    }
+
+    fn on_frame(&mut self, frame: Option<Result<Message, tungstenite::Error>>) {
+        match frame {
+            Some(Ok(Message::Text(text))) => match decode_server(text.as_str()) {
+                Ok(message) => self.session.handle_server(Instant::now(), message),
+                Err(e) => tracing::warn!(error = %e, "undecodable frame from the world server"),
+            },
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = frame.map_or((None, "closed".to_owned()), |f| {
+                    (Some(u16::from(f.code)), f.reason.to_string())
+                });
+                self.session.handle_closed(code, &reason);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => self
+                .session
+                .handle_closed(None, &format!("socket error: {e}")),
+            None => self.session.handle_closed(None, "socket closed"),
+        }
+    }
+
+    /// Carries out one action; false once the session is over.
+    async fn on_action<K>(&mut self, action: Action, sink: &mut K) -> bool
+    where
+        K: Sink<Message> + Unpin,
+    {
+        match action {
+            Action::Send(message) => {
+                tracing::trace!(kind = message.name(), "to the world server");
+                if sink
+                    .send(Message::Text(message.to_json().into()))
+                    .await
+                    .is_err()
+                {
+                    self.session.handle_closed(None, "socket closed");
+                }
+            }
+            Action::Emit(event @ WorldEvent::Closed { .. }) => {
+                // The last event is worth a short wait, never a hang on a user that stopped
+                // reading.
+                let _ = tokio::time::timeout(CLOSED_WAIT, self.events.send(event)).await;
+            }
+            Action::Emit(event) => {
+                // A closed queue means nobody listens any more: not worth counting.
+                if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(event)
+                    && self.dropped.fetch_add(1, Ordering::Relaxed) == 0
+                {
+                    tracing::warn!("world event queue full; dropping events");
+                }
+            }
+            Action::Close => return false,
+        }
+        true
+    }
+}

@@ -1,0 +1,359 @@
+//! The client side of `/world` (seed 004, SPEC section 6) as a sans-IO state machine: server
+//! messages, moves and time go in; frames to send and events for the user come out.
+//!
+//! Order: `CONNECT` at once, `JOIN_WORLD` after `CONNECTED`, then presence. The session keeps
+//! the user's own position (predicted on every move, snapped to a `POSITION_CORRECTION`, with a
+//! short glide for drawing) and the other users of its zone with their positions, from the
+//! snapshots (`WORLD_STATE`, `ZONE_TRANSITIONED`) and the deltas (`PEER_JOINED`, `PEER_LEFT`,
+//! `PRESENCE_BROADCAST`).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sfu_core::world::wire::{
+    AvatarState, ClientMessage, Connect, Facing, JoinWorld, MediaTopology, PeerState, Position,
+    PresenceUpdate, ServerMessage, User, WorldId, WorldUserId, Zone,
+};
+
+use super::events::{PeerView, Point, WorldEvent};
+use super::throttle::{Glide, PresenceThrottle};
+
+/// The `client_version` sent in `CONNECT`.
+pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How long the session waits for `WORLD_STATE` after opening before giving up.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Something the session wants its shell to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send this message on the WebSocket.
+    Send(ClientMessage),
+    /// Report to the user.
+    Emit(WorldEvent),
+    /// The session is over: close the socket.
+    Close,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    AwaitingConnected,
+    AwaitingWorld,
+    InWorld,
+    Closed,
+}
+
+/// Another user of this user's zone, as last heard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peer {
+    /// Who the peer is.
+    pub user: User,
+    /// Where the peer stands.
+    pub position: Position,
+    /// Which way the peer faces.
+    pub facing: Facing,
+    /// What the peer is doing.
+    pub state: AvatarState,
+}
+
+/// One `/world` session, from `CONNECT` to close.
+pub struct WorldSession {
+    state: State,
+    world_id: WorldId,
+    actions: VecDeque<Action>,
+    handshake_deadline: Instant,
+    me: Option<WorldUserId>,
+    zone: Option<Zone>,
+    topology: Option<MediaTopology>,
+    /// The other users of `zone`; never this user.
+    peers: BTreeMap<WorldUserId, Peer>,
+    /// Where this user is, as far as the client knows (predicted, or corrected).
+    position: Option<Position>,
+    facing: Facing,
+    throttle: PresenceThrottle,
+    glide: Option<Glide>,
+}
+
+impl WorldSession {
+    /// Starts a session for `token` into `world_id`: `CONNECT` is the first action.
+    pub fn new(now: Instant, token: String, world_id: WorldId) -> Self {
+        let mut actions = VecDeque::new();
+        actions.push_back(Action::Send(ClientMessage::Connect(Connect {
+            token,
+            client_version: CLIENT_VERSION.to_owned(),
+        })));
+        Self {
+            state: State::AwaitingConnected,
+            world_id,
+            actions,
+            handshake_deadline: now + HANDSHAKE_TIMEOUT,
+            me: None,
+            zone: None,
+            topology: None,
+            peers: BTreeMap::new(),
+            position: None,
+            facing: Facing::South,
+            throttle: PresenceThrottle::new(),
+            glide: None,
+        }
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Whether the user is in the world (`WORLD_STATE` arrived, not closed).
+    pub fn in_world(&self) -> bool {
+        self.state == State::InWorld
+    }
+
+    /// The next thing to do, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`WorldSession::handle_timeout`] is due: the handshake deadline, or when a held-back
+    /// presence update may go.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::AwaitingConnected | State::AwaitingWorld => Some(self.handshake_deadline),
+            State::InWorld => self.throttle.poll_timeout(),
+            State::Closed => None,
+        }
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.state {
+            State::AwaitingConnected | State::AwaitingWorld if now >= self.handshake_deadline => {
+                self.close(None, "no WORLD_STATE within 10 s");
+            }
+            State::InWorld => {
+                if let Some(update) = self.throttle.handle_timeout(now) {
+                    self.send(ClientMessage::PresenceUpdate(update));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// This user's id, once `CONNECTED` said it.
+    pub fn user_id(&self) -> Option<&WorldUserId> {
+        self.me.as_ref()
+    }
+
+    /// The zone this user is in.
+    pub fn zone(&self) -> Option<&Zone> {
+        self.zone.as_ref()
+    }
+
+    /// How the zone's audio flows.
+    pub fn topology(&self) -> Option<MediaTopology> {
+        self.topology
+    }
+
+    /// The other users of the zone, by id.
+    pub fn peers(&self) -> &BTreeMap<WorldUserId, Peer> {
+        &self.peers
+    }
+
+    /// Where this user is: the latest move, or where the server put it back.
+    pub fn position(&self) -> Option<Position> {
+        self.position
+    }
+
+    /// Where to draw this user at `now`: [`WorldSession::position`], except for a short glide
+    /// after a correction.
+    pub fn drawn_position(&self, now: Instant) -> Option<Position> {
+        match &self.glide {
+            Some(glide) if !glide.done(now) => Some(glide.at(now)),
+            _ => self.position,
+        }
+    }
+
+    /// Moves this user to `to` at `now`: predicted at once, sent as `PRESENCE_UPDATE` at most
+    /// 15 times a second (a move that has to wait is replaced by any later one). Ignored until
+    /// the user is in the world.
+    pub fn move_to(&mut self, now: Instant, to: Position) {
+        if self.state != State::InWorld {
+            return;
+        }
+        if let Some(from) = self.position {
+            self.facing = facing(from, to).unwrap_or(self.facing);
+        }
+        self.position = Some(to);
+        self.glide = None;
+        let update = PresenceUpdate {
+            position: to,
+            facing: self.facing,
+            state: AvatarState::Walking,
+            zone_id: self.zone.as_ref().map(|z| z.zone_id.clone()),
+        };
+        if let Some(update) = self.throttle.offer(now, update) {
+            self.send(ClientMessage::PresenceUpdate(update));
+        }
+    }
+
+    /// Sends any other request (`SFU_CONNECTED`, `INTERACT_REQUEST`, moderation, ...) once in
+    /// the world; dropped before.
+    pub fn request(&mut self, message: ClientMessage) {
+        if self.state == State::InWorld {
+            self.send(message);
+        }
+    }
+
+    /// Leaves: the protocol has no goodbye, closing the socket leaves the world.
+    pub fn leave(&mut self) {
+        self.close(Some(1000), "left");
+    }
+
+    /// The socket closed under us (with its close code, if any).
+    pub fn handle_closed(&mut self, code: Option<u16>, reason: &str) {
+        self.close(code, reason);
+    }
+
+    fn close(&mut self, code: Option<u16>, reason: &str) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.state = State::Closed;
+        self.emit(WorldEvent::Closed {
+            code,
+            reason: reason.to_owned(),
+        });
+        self.actions.push_back(Action::Close);
+    }
+
+    fn send(&mut self, message: ClientMessage) {
+        self.actions.push_back(Action::Send(message));
+    }
+
+    fn emit(&mut self, event: WorldEvent) {
+        self.actions.push_back(Action::Emit(event));
+    }
+
+    /// Replaces the peers with a snapshot (never including this user) and returns their views.
+    fn take_snapshot(&mut self, snapshot: &[PeerState]) -> Vec<PeerView> {
+        self.peers.clear();
+        let me = self.me.clone();
+        for peer in snapshot
+            .iter()
+            .filter(|p| Some(&p.user.user_id) != me.as_ref())
+        {
+            self.peers.insert(
+                peer.user.user_id.clone(),
+                Peer {
+                    user: peer.user.clone(),
+                    position: peer.position,
+                    facing: peer.facing,
+                    state: peer.state,
+                },
+            );
+        }
+        snapshot
+            .iter()
+            .filter(|p| Some(&p.user.user_id) != me.as_ref())
+            .map(PeerView::from)
+            .collect()
+    }
+
+    /// Handles one message from the server.
+    pub fn handle_server(&mut self, now: Instant, message: ServerMessage) {
+        if self.state == State::Closed {
+            return;
+        }
+        match message {
+            ServerMessage::Connected(connected) => {
+                if self.state != State::AwaitingConnected {
+                    return;
+                }
+                self.state = State::AwaitingWorld;
+                self.me = Some(connected.user.user_id.clone());
+                self.emit(WorldEvent::Connected {
+                    user_id: connected.user.user_id,
+                    display_name: connected.user.display_name,
+                    roles: connected.user.roles,
+                });
+                let world_id = self.world_id.clone();
+                self.send(ClientMessage::JoinWorld(JoinWorld { world_id }));
+            }
+            ServerMessage::WorldState(state) => {
+                self.state = State::InWorld;
+                let peers = self.take_snapshot(&state.peers);
+                if self.position.is_none() {
+                    self.position = state.world.as_ref().and_then(first_spawn);
+                }
+                self.topology = Some(state.media_topology);
+                self.zone = Some(state.current_zone.clone());
+                self.emit(WorldEvent::WorldState {
+                    world_id: state.world_id,
+                    zone: state.current_zone.zone_id,
+                    zone_type: state.current_zone.zone_type,
+                    topology: state.media_topology,
+                    position: self.position.map(|p| Point { x: p.x, y: p.y }),
+                    peers,
+                    world: state.world,
+                });
+            }
+            ServerMessage::ZoneTransitioned(transition) => {
+                let peers = self.take_snapshot(&transition.presence_snapshot);
+                self.topology = Some(transition.media_topology);
+                self.zone = Some(transition.zone.clone());
+                self.emit(WorldEvent::ZoneChanged {
+                    zone: transition.zone.zone_id,
+                    zone_type: transition.zone.zone_type,
+                    topology: transition.media_topology,
+                    peers,
+                });
+            }
+            ServerMessage::PositionCorrection(correction) => {
+                let to = correction.correct_position;
+                if let Some(from) = self.drawn_position(now) {
+                    self.glide = Some(Glide::new(from, to, now));
+                }
+                self.position = Some(to);
+                self.throttle.discard_pending();
+                self.emit(WorldEvent::Corrected {
+                    x: to.x,
+                    y: to.y,
+                    reason: correction.reason,
+                });
+            }
+            other => self.handle_zone_news(other),
+        }
+    }
+}
+
+/// The way an avatar faces after moving from `from` to `to`: the axis it moved most along;
+/// `None` when it did not move.
+fn facing(from: Position, to: Position) -> Option<Facing> {
+    let (dx, dy) = (to.x - from.x, to.y - from.y);
+    if dx == 0.0 && dy == 0.0 {
+        return None;
+    }
+    Some(if dx.abs() >= dy.abs() {
+        if dx > 0.0 { Facing::East } else { Facing::West }
+    } else if dy > 0.0 {
+        Facing::South
+    } else {
+        Facing::North
+    })
+}
+
+/// The first spawn point of a world file (`spawnPoints[0].position`): where a Hearth server
+/// places a newcomer whose zone has room, since `WORLD_STATE` does not say.
+fn first_spawn(world: &Value) -> Option<Position> {
+    let position = world.get("spawnPoints")?.get(0)?.get("position")?;
+    let x = position.get("x")?.as_f64()?;
+    let y = position.get("y")?.as_f64()?;
+    Some(Position::new(x, y))
+}
+
+#[path = "session_news.rs"]
+mod news;
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
