@@ -52,7 +52,19 @@ pub async fn serve<S, E>(
             }
             outbound = out_rx.recv() => match outbound {
                 Some(WorldOutbound::Message(message)) => {
-                    if send(&mut sink, &message).await.is_err() { break None }
+                    // Everything already queued goes out in one flush (one TCP write with
+                    // TCP_NODELAY), not one write per presence broadcast.
+                    let mut batch = vec![message];
+                    let mut close = None;
+                    while batch.len() < 256 {
+                        match out_rx.try_recv() {
+                            Ok(WorldOutbound::Message(m)) => batch.push(m),
+                            Ok(WorldOutbound::Close { code, reason }) => { close = Some((code, reason)); break }
+                            Err(_) => break,
+                        }
+                    }
+                    if send_all(&mut sink, &batch).await.is_err() { break None }
+                    if close.is_some() { break close }
                 }
                 Some(WorldOutbound::Close { code, reason }) => break Some((code, reason)),
                 None => break Some((1011, "server unavailable")),
@@ -70,6 +82,16 @@ pub async fn serve<S, E>(
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
     let _ = world.send(WorldCommand::Closed { conn }).await;
+}
+
+async fn send_all<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    messages: &[ServerMessage],
+) -> Result<(), K::Error> {
+    for message in messages {
+        sink.feed(Message::Text(message.to_json().into())).await?;
+    }
+    sink.flush().await
 }
 
 async fn send<K: Sink<Message> + Unpin>(
