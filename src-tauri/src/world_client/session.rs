@@ -282,7 +282,10 @@ impl WorldSession {
             ServerMessage::WorldState(state) => {
                 self.state = State::InWorld;
                 let peers = self.take_snapshot(&state.peers);
-                if self.position.is_none() {
+                // Where the server put us: `WORLD_STATE_YOU`, else (older servers) the first spawn point.
+                if let Some(you) = &state.you {
+                    self.position = Some(you.position);
+                } else if self.position.is_none() {
                     self.position = state.world.as_ref().and_then(first_spawn);
                 }
                 self.topology = Some(state.media_topology);

@@ -66,6 +66,7 @@ fn world_state(peers: Vec<PeerState>) -> ServerMessage {
         media_topology: MediaTopology::P2pDirect,
         peers,
         world: Some(json!({"spawnPoints": [{"id": "s", "position": {"x": 28.5, "y": 22.5}}]})),
+        you: None,
     })
 }
 

@@ -207,6 +207,10 @@ impl WorldServer {
             media_topology: self.topology_for(grant.user_id, &zone),
             peers: self.zone_snapshot(&zone, None),
             world: Some(self.world_json.clone()),
+            you: self
+                .members
+                .get(&grant.user_id)
+                .map(|m| Box::new(Self::peer_state(m))),
         });
         self.send(conn, world_state);
         self.enter_zone(now, grant.user_id, &zone);

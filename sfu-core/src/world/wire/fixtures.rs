@@ -119,6 +119,7 @@ pub(super) fn all_server_messages() -> Vec<ServerMessage> {
             media_topology: MediaTopology::P2pDirect,
             peers: vec![peer("alice"), peer("carol")],
             world: Some(json!({"worldId": "world-1", "map": {"width": 2, "height": 1}})),
+            you: Some(Box::new(peer("bob"))),
         }),
         ServerMessage::PresenceBroadcast(PresenceBroadcast {
             user_id: bob(),

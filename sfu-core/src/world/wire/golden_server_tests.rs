@@ -102,6 +102,7 @@ fn world_state_6_2() {
         media_topology: MediaTopology::P2pDirect,
         peers: vec![peer],
         world: None,
+        you: None,
     });
     golden(&text, want);
 }

@@ -67,10 +67,12 @@ pub const PROTOCOL_VERSION: u64 = 1;
 /// - `USER_ROLES`: [`User::roles`];
 /// - `WORLD_FILE`: [`WorldState::world`];
 /// - `SFU_CHANNEL_ID`: [`PromoteToSfu::channel_id`].
-pub const EXTENSIONS: [&str; 5] = [
+/// - `WORLD_STATE_YOU`: [`WorldState::you`], the joining user's own state.
+pub const EXTENSIONS: [&str; 6] = [
     "OBJECT_RELEASED",
     "USER_MUTED",
     "USER_ROLES",
     "WORLD_FILE",
     "SFU_CHANNEL_ID",
+    "WORLD_STATE_YOU",
 ];

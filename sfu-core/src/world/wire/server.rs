@@ -116,6 +116,10 @@ pub struct WorldState {
     /// `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub world: Option<Value>,
+    /// Extension `WORLD_STATE_YOU`: the joining user's own state (where it spawned), which the
+    /// seed's `peers` (everyone else) does not carry. Omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub you: Option<Box<PeerState>>,
 }
 
 /// `PRESENCE_BROADCAST` payload.
