@@ -7,6 +7,8 @@ pub mod auth;
 pub mod host;
 pub mod ids;
 pub mod interop;
+#[cfg(test)]
+mod mutation;
 pub mod perms;
 pub mod rate;
 pub mod roles;

@@ -6,68 +6,13 @@
 use super::fixtures::{all_main_to_sfu, all_sfu_to_main, parse};
 use super::*;
 
-/// A tiny deterministic PRNG (xorshift64), so the run needs no extra crate and is repeatable.
-struct XorShift(u64);
+use crate::mutation::XorShift;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
+/// Keys of this protocol spliced into frames besides the common JSON fragments.
+const TOKENS: [&[u8]; 3] = [b"\"type\":", b"\"error\"", b"\"userId\":7,"];
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-/// JSON fragments spliced into frames by [`mutate`].
-const TOKENS: [&[u8]; 18] = [
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b"\"",
-    b":",
-    b",",
-    b"\\",
-    b"-",
-    b"null",
-    b"true",
-    b"1.5",
-    b"1e999",
-    b"18446744073709551616",
-    b"\"type\":",
-    b"\"error\"",
-    b"\"userId\":7,",
-    "\u{1F50A}".as_bytes(),
-];
-
-/// Applies one to four random edits to `frame` (bit flip, cut, truncation, spliced JSON token or
-/// random byte) and returns the result as (lossy) UTF-8 text.
 fn mutate(rng: &mut XorShift, frame: &str) -> String {
-    let mut bytes = frame.as_bytes().to_vec();
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(bytes.len() + 1);
-        match rng.below(5) {
-            0 if at < bytes.len() => bytes[at] ^= 1 << rng.below(8),
-            1 if at < bytes.len() => {
-                let end = (at + 1 + rng.below(8)).min(bytes.len());
-                bytes.drain(at..end);
-            }
-            2 => bytes.truncate(at),
-            3 => {
-                let token = TOKENS[rng.below(TOKENS.len())];
-                bytes.splice(at..at, token.iter().copied());
-            }
-            _ => {
-                let byte = (rng.next() & 0xFF) as u8;
-                bytes.insert(at, byte);
-            }
-        }
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
+    crate::mutation::mutate(rng, frame, &TOKENS)
 }
 
 /// Checks a decode error's reply: none, or `{"type":"error","data":...}` with one of the seed's

@@ -4,21 +4,7 @@ use serde_json::{Value, json};
 
 use super::{DEMO_WORLD_JSON, World, load_world};
 
-/// A tiny deterministic PRNG (xorshift64), so runs are repeatable without an extra crate.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::mutation::XorShift;
 
 /// Fragments spliced into the text.
 const TOKENS: [&str; 12] = [
