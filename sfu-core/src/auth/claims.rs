@@ -1,5 +1,5 @@
-//! The registered-claim rules (`typ`, `aud`, `iss`, `exp`, `nbf`) shared by the world and interop
-//! tokens, so each token kind only states its own claims.
+//! The registered-claim rules (`typ`, `aud`, `iss`, `exp`, `nbf`) shared by the SFU, world and
+//! interop tokens, so each token kind only states its own claims.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::VerifyTokenError;
+use super::claims::ClaimRules;
 use super::jwt::{Audience, Hs256Key, mint_hs256};
 use crate::ids::{ChannelId, UserId};
 use crate::perms::Permissions;
@@ -71,7 +72,7 @@ pub struct JoinGrant {
 #[derive(Debug, Clone)]
 pub struct SfuTokenVerifier {
     key: Hs256Key,
-    issuer: String,
+    rules: ClaimRules,
 }
 
 impl SfuTokenVerifier {
@@ -79,7 +80,11 @@ impl SfuTokenVerifier {
     pub fn new(secret: &[u8], issuer: impl Into<String>) -> Self {
         Self {
             key: Hs256Key::new(secret),
-            issuer: issuer.into(),
+            rules: ClaimRules {
+                typ: SFU_TOKEN_TYPE,
+                audience: SFU_AUDIENCE,
+                issuer: issuer.into(),
+            },
         }
     }
 
@@ -122,42 +127,8 @@ impl SfuTokenVerifier {
         payload: Map<String, Value>,
         now_unix: i64,
     ) -> Result<SfuClaims, VerifyTokenError> {
-        // A missing claim gets the error of the rule it fails; a present claim of the wrong JSON
-        // type is Malformed (from the deserialization below).
-        let required = [
-            ("typ", VerifyTokenError::WrongType),
-            ("aud", VerifyTokenError::WrongAudience),
-            ("iss", VerifyTokenError::WrongIssuer),
-            ("exp", VerifyTokenError::MissingExpiry),
-            ("user_id", VerifyTokenError::MissingUser),
-        ];
-        for (name, missing) in required {
-            if matches!(payload.get(name), None | Some(Value::Null)) {
-                return Err(missing);
-            }
-        }
-        let claims: SfuClaims = serde_json::from_value(Value::Object(payload))
-            .map_err(|_| VerifyTokenError::Malformed)?;
-
-        if claims.typ != SFU_TOKEN_TYPE {
-            return Err(VerifyTokenError::WrongType);
-        }
-        if !claims.aud.contains(SFU_AUDIENCE) {
-            return Err(VerifyTokenError::WrongAudience);
-        }
-        if claims.iss != self.issuer {
-            return Err(VerifyTokenError::WrongIssuer);
-        }
-        // Saturating: exp and nbf come from the token and may sit at the ends of i64.
-        if claims.exp.saturating_add(TIME_LEEWAY_SECS) < now_unix {
-            return Err(VerifyTokenError::Expired);
-        }
-        if claims
-            .nbf
-            .is_some_and(|nbf| nbf.saturating_sub(TIME_LEEWAY_SECS) > now_unix)
-        {
-            return Err(VerifyTokenError::NotYetValid);
-        }
+        let required = [("user_id", VerifyTokenError::MissingUser)];
+        let claims: SfuClaims = self.rules.check(payload, &required, now_unix)?;
         if claims.user_id == 0 {
             return Err(VerifyTokenError::MissingUser);
         }
