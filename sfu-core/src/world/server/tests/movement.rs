@@ -186,3 +186,36 @@ fn an_explicit_zone_transition_must_name_the_real_zones() {
     assert!(names(&h.take(alice.conn)).contains(&"ZONE_TRANSITIONED"));
     assert_eq!(h.zone_of(alice), "team-area");
 }
+
+#[test]
+fn a_full_zone_refuses_the_next_user_with_occupied() {
+    let mut h = Harness::new();
+    let mut admins = Vec::new();
+    for n in 1..=9u128 {
+        let c = h.join(n, &[Role::Admin]);
+        h.walk(c, 39.5, 22.5);
+        h.walk(c, 39.5 + (n % 2) as f64 * 0.5, 12.5);
+        admins.push(c);
+    }
+    for (i, c) in admins.iter().take(8).enumerate() {
+        let (door_x, _) = h.position(*c);
+        h.walk(*c, door_x, 10.5);
+        h.walk(*c, 35.5 + i as f64, 9.5);
+        assert_eq!(
+            h.zone_of(*c),
+            "private-room",
+            "user {} fits (capacity 8)",
+            i + 1
+        );
+    }
+    let ninth = admins[8];
+    let (x, _) = h.position(ninth);
+    h.advance(300);
+    h.presence(ninth, x, 11.5);
+    assert_eq!(
+        corrections(&h.take(ninth.conn)),
+        vec![wire::CorrectionReason::Occupied],
+        "the ninth user may not enter the full private room"
+    );
+    assert_eq!(h.zone_of(ninth), "open-area");
+}
