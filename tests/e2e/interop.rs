@@ -262,19 +262,15 @@ async fn a_world_kick_ends_sfu_media_within_a_second_and_a_world_mute_lifts_itse
     });
     admin.send(&mute).await?;
     media
-        .expect("server mute on the SFU", |e| {
-            *e == EngineEvent::ServerMuted {
-                user_id: sfu_user,
-                muted: true,
-            }
+        .expect_event(EngineEvent::ServerMuted {
+            user_id: sfu_user,
+            muted: true,
         })
         .await?;
     media
-        .expect("lifted after 2 s", |e| {
-            *e == EngineEvent::ServerMuted {
-                user_id: sfu_user,
-                muted: false,
-            }
+        .expect_event(EngineEvent::ServerMuted {
+            user_id: sfu_user,
+            muted: false,
         })
         .await?;
 
@@ -285,10 +281,8 @@ async fn a_world_kick_ends_sfu_media_within_a_second_and_a_world_mute_lifts_itse
     let sent = Instant::now();
     admin.send(&kick).await?;
     media
-        .expect("kicked off the SFU", |e| {
-            *e == EngineEvent::Kicked {
-                reason: "kicked".into(),
-            }
+        .expect_event(EngineEvent::Kicked {
+            reason: "kicked".into(),
         })
         .await?;
     let took = sent.elapsed();

@@ -46,19 +46,15 @@ async fn mutes_and_deafen_silence_exactly_who_they_should() -> anyhow::Result<()
         }))
         .await;
     listener
-        .expect("server mute notice", |e| {
-            *e == EngineEvent::ServerMuted {
-                user_id: 2,
-                muted: true,
-            }
+        .expect_event(EngineEvent::ServerMuted {
+            user_id: 2,
+            muted: true,
         })
         .await?;
     speaker
-        .expect("the target sees its own server mute", |e| {
-            *e == EngineEvent::ServerMuted {
-                user_id: 2,
-                muted: true,
-            }
+        .expect_event(EngineEvent::ServerMuted {
+            user_id: 2,
+            muted: true,
         })
         .await?;
     let powers = power_over_next_second(&[&admin, &listener], 2, 440.0).await;
@@ -79,11 +75,9 @@ async fn mutes_and_deafen_silence_exactly_who_they_should() -> anyhow::Result<()
     // 505 self mute: everyone is told and nobody hears it.
     speaker.client().set_self_muted(true).await;
     listener
-        .expect("self mute notice", |e| {
-            *e == EngineEvent::Muted {
-                user_id: 2,
-                muted: true,
-            }
+        .expect_event(EngineEvent::Muted {
+            user_id: 2,
+            muted: true,
         })
         .await?;
     let powers = power_over_next_second(&[&admin, &listener], 2, 440.0).await;
@@ -129,11 +123,9 @@ async fn mutes_and_deafen_silence_exactly_who_they_should() -> anyhow::Result<()
         }))
         .await;
     listener
-        .expect("deafen notice", |e| {
-            *e == EngineEvent::Deafened {
-                user_id: 3,
-                deafened: true,
-            }
+        .expect_event(EngineEvent::Deafened {
+            user_id: 3,
+            deafened: true,
         })
         .await?;
     let from_speaker = power_over_next_second(&[&listener, &admin], 2, 440.0).await;
@@ -185,10 +177,8 @@ async fn kick_block_and_move_remove_the_target_with_the_right_notice() -> anyhow
         .request(ClientMessage::Kick(Kick { user: UserId(2) }))
         .await;
     kicked
-        .expect("kick notice", |e| {
-            *e == EngineEvent::Kicked {
-                reason: "kicked".into(),
-            }
+        .expect_event(EngineEvent::Kicked {
+            reason: "kicked".into(),
         })
         .await?;
     kicked
@@ -204,18 +194,14 @@ async fn kick_block_and_move_remove_the_target_with_the_right_notice() -> anyhow
         }))
         .await;
     blocked
-        .expect("block notice", |e| {
-            *e == EngineEvent::Kicked {
-                reason: "blocked".into(),
-            }
+        .expect_event(EngineEvent::Kicked {
+            reason: "blocked".into(),
         })
         .await?;
     let mut again = Bot::join(&host, 3, CHANNEL, MEMBER, None).await?;
     again
-        .expect("blocked rejoin refused", |e| {
-            *e == EngineEvent::JoinRefused {
-                code: "blocked".into(),
-            }
+        .expect_event(EngineEvent::JoinRefused {
+            code: "blocked".into(),
         })
         .await?;
     // ...unless the token says moved=true.
@@ -238,11 +224,9 @@ async fn kick_block_and_move_remove_the_target_with_the_right_notice() -> anyhow
         }))
         .await;
     moved
-        .expect("move notice", |e| {
-            *e == EngineEvent::Moved {
-                channel: 99,
-                has_token: true,
-            }
+        .expect_event(EngineEvent::Moved {
+            channel: 99,
+            has_token: true,
         })
         .await?;
     moved
@@ -274,10 +258,8 @@ async fn a_block_outlives_the_channel_emptying() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut blocked = Bot::join(&host, 5, 22, MEMBER, None).await?;
     blocked
-        .expect("blocked join into the emptied channel", |e| {
-            *e == EngineEvent::JoinRefused {
-                code: "blocked".into(),
-            }
+        .expect_event(EngineEvent::JoinRefused {
+            code: "blocked".into(),
         })
         .await?;
     host.shutdown().await;
@@ -364,11 +346,9 @@ async fn privileged_requests_without_permission_are_denied_and_change_nothing() 
         }))
         .await;
     speaker
-        .expect("mute by a MuteMembers holder", |e| {
-            *e == EngineEvent::ServerMuted {
-                user_id: 2,
-                muted: true,
-            }
+        .expect_event(EngineEvent::ServerMuted {
+            user_id: 2,
+            muted: true,
         })
         .await?;
     moderator_bot

@@ -180,6 +180,12 @@ impl Bot {
         }
     }
 
+    /// Waits for exactly `want`.
+    pub async fn expect_event(&mut self, want: EngineEvent) -> anyhow::Result<()> {
+        let what = format!("{want:?}");
+        self.expect(&what, |e| *e == want).await.map(|_| ())
+    }
+
     /// Drains pending events into `seen` without waiting.
     pub fn drain(&mut self) {
         while let Ok(e) = self.events.try_recv() {
