@@ -37,6 +37,27 @@ async fn both_views(sfu: SocketAddr, main: SocketAddr) -> anyhow::Result<(Value,
     Ok((real, seen))
 }
 
+/// Waits until both the SFU's state and the main server's view are `want`.
+async fn both_equal(
+    sfu: SocketAddr,
+    main: SocketAddr,
+    want: Value,
+    what: &str,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (real, seen) = both_views(sfu, main).await?;
+        if real == want && seen == want {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{what}: want {want} on both sides; the SFU has {real}, main sees {seen}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until the main server's view equals the SFU's state.
 async fn converged(sfu: SocketAddr, main: SocketAddr, what: &str) -> anyhow::Result<Value> {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -60,31 +81,36 @@ async fn the_main_view_equals_the_sfu_after_every_join_produce_and_leave() -> an
     let mut a = Bot::join(&host, 1, 40, MEMBER, Some(440.0)).await?;
     a.expect("media", |e| matches!(e, EngineEvent::MediaConnected))
         .await?;
-    let state = converged(addr, addr, "after A joined").await?;
-    assert_eq!(
-        state,
-        serde_json::json!([[40, [1]]]),
-        "user 1 in channel 40"
-    );
+    both_equal(addr, addr, serde_json::json!([[40, [1]]]), "after A joined").await?;
     let mut b = Bot::join(&host, 2, 40, MEMBER, None).await?;
     let mut c = Bot::join(&host, 3, 41, MEMBER, None).await?;
     for bot in [&mut b, &mut c] {
         bot.expect("joined", |e| matches!(e, EngineEvent::Joined { .. }))
             .await?;
     }
-    converged(addr, addr, "after B and C joined").await?;
+    both_equal(
+        addr,
+        addr,
+        serde_json::json!([[40, [1, 2]], [41, [3]]]),
+        "after B and C joined",
+    )
+    .await?;
     let presence = get_json(addr, "/api/interop/presence").await?;
     assert!(
         presence["events"].as_u64().unwrap_or(0) >= 4,
         "media_presence events arrive: {presence}"
     );
     b.leave().await;
-    let state = converged(addr, addr, "after B left").await?;
-    assert_eq!(state, serde_json::json!([[40, [1]], [41, [3]]]));
+    both_equal(
+        addr,
+        addr,
+        serde_json::json!([[40, [1]], [41, [3]]]),
+        "after B left",
+    )
+    .await?;
     a.leave().await;
     c.leave().await;
-    let state = converged(addr, addr, "after everyone left").await?;
-    assert_eq!(state, serde_json::json!([]));
+    both_equal(addr, addr, serde_json::json!([]), "after everyone left").await?;
     host.shutdown().await;
     Ok(())
 }
@@ -205,15 +231,23 @@ async fn ten_main_server_restarts_under_churn_lose_nothing() -> anyhow::Result<(
             "round {round}: the link reconnects: {link}"
         );
     }
-    let state = converged(sfu.http_addr, main_addr, "after 10 restarts").await?;
-    let users: usize = state.as_array().map_or(0, |cs| {
-        cs.iter().map(|c| c[1].as_array().map_or(0, Vec::len)).sum()
-    });
-    assert_eq!(
-        users,
-        bots.len(),
-        "the converged view holds every remaining bot"
-    );
+    // Leaves just made may still be in flight: wait for a converged view with every remaining bot.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let state = converged(sfu.http_addr, main_addr, "after 10 restarts").await?;
+        let users: usize = state.as_array().map_or(0, |cs| {
+            cs.iter().map(|c| c[1].as_array().map_or(0, Vec::len)).sum()
+        });
+        if users == bots.len() {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the converged view {state} must hold the {} remaining bots",
+            bots.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let link = get_json(sfu.http_addr, "/api/sfu/channels").await?["interop"].clone();
     assert_eq!(link["dropped"], 0, "no queued event was dropped: {link}");
     assert_eq!(link["queued"], 0, "everything queued was delivered: {link}");
@@ -225,7 +259,13 @@ async fn ten_main_server_restarts_under_churn_lose_nothing() -> anyhow::Result<(
     for bot in &mut bots {
         bot.leave().await;
     }
-    converged(sfu.http_addr, main_addr, "after the last leave").await?;
+    both_equal(
+        sfu.http_addr,
+        main_addr,
+        serde_json::json!([]),
+        "after the last leave",
+    )
+    .await?;
     sfu.shutdown().await;
     Ok(())
 }
