@@ -65,3 +65,41 @@ pub(crate) fn mutate(rng: &mut XorShift, frame: &str, extra: &[&[u8]]) -> String
     }
     String::from_utf8_lossy(&bytes).into_owned()
 }
+
+/// Runs 5000 mutations of `frames` through `decode`: whatever decodes must survive `encode` and a
+/// second decode unchanged; whatever fails goes to `on_reject` (which checks the error's reply).
+/// Asserts the mutations were neither too mild nor too harsh to mean anything.
+pub(crate) fn run_round_trips<M, E>(
+    seed: u64,
+    frames: &[String],
+    extra: &[&[u8]],
+    decode: impl Fn(&str) -> Result<M, E>,
+    encode: impl Fn(&M) -> String,
+    mut on_reject: impl FnMut(&E, &str),
+) where
+    M: PartialEq + std::fmt::Debug,
+    E: std::fmt::Display,
+{
+    let mut rng = XorShift(seed);
+    let (mut decoded, mut rejected) = (0u32, 0u32);
+    for _ in 0..5000 {
+        let frame = &frames[rng.below(frames.len())];
+        let text = mutate(&mut rng, frame, extra);
+        match decode(&text) {
+            Ok(message) => {
+                decoded += 1;
+                let again = decode(&encode(&message))
+                    .unwrap_or_else(|e| panic!("re-encoding {text} gave a bad frame: {e}"));
+                assert_eq!(again, message, "round trip of {text}");
+            }
+            Err(err) => {
+                rejected += 1;
+                on_reject(&err, &text);
+            }
+        }
+    }
+    assert!(
+        decoded > 100 && rejected > 100,
+        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    );
+}

@@ -1,19 +1,14 @@
-//! "Never panics" runs: mutated valid frames through both decoders, as `signal::wire_fuzz_tests`
-//! and `world::wire::fuzz_tests` do (the same xorshift PRNG and mutations, copied because those
-//! modules are private). Whatever decodes must round-trip; whatever fails must have no reply or a
-//! seed 000 error reply that is valid JSON.
+//! "Never panics" runs: mutated valid frames through both decoders ([`crate::mutation`]).
+//! Whatever decodes must round-trip; whatever fails must have no reply or a seed 000 error reply
+//! that is valid JSON.
 
 use super::fixtures::{all_main_to_sfu, all_sfu_to_main, parse};
 use super::*;
 
-use crate::mutation::XorShift;
+use crate::mutation::run_round_trips;
 
 /// Keys of this protocol spliced into frames besides the common JSON fragments.
 const TOKENS: [&[u8]; 3] = [b"\"type\":", b"\"error\"", b"\"userId\":7,"];
-
-fn mutate(rng: &mut XorShift, frame: &str) -> String {
-    crate::mutation::mutate(rng, frame, &TOKENS)
-}
 
 /// Checks a decode error's reply: none, or `{"type":"error","data":...}` with one of the seed's
 /// prefixes.
@@ -36,47 +31,17 @@ fn check_reply(err: &InteropDecodeError, text: &str) {
     );
 }
 
-/// Runs 5000 mutated `frames` through `decode`; returns (decoded, rejected) counts.
-fn run<M: PartialEq + std::fmt::Debug>(
-    seed: u64,
-    frames: &[String],
-    decode: fn(&str) -> Result<M, InteropDecodeError>,
-    to_json: fn(&M) -> String,
-) -> (u32, u32) {
-    let mut rng = XorShift(seed);
-    let (mut decoded, mut rejected) = (0u32, 0u32);
-    for _ in 0..5000 {
-        let frame = &frames[rng.below(frames.len())];
-        let text = mutate(&mut rng, frame);
-        match decode(&text) {
-            Ok(message) => {
-                decoded += 1;
-                let again = decode(&to_json(&message))
-                    .unwrap_or_else(|e| panic!("re-encoding {text} gave a bad frame: {e}"));
-                assert_eq!(again, message, "round trip of {text}");
-            }
-            Err(err) => {
-                rejected += 1;
-                check_reply(&err, &text);
-            }
-        }
-    }
-    (decoded, rejected)
-}
-
 #[test]
 fn decode_sfu_to_main_never_panics_on_mutated_frames() {
     let mut frames: Vec<String> = all_sfu_to_main().iter().map(SfuToMain::to_json).collect();
     frames.push(InteropError::new("boom").to_json());
-    let (decoded, rejected) = run(
+    run_round_trips(
         0x9E37_79B9_7F4A_7C15,
         &frames,
+        &TOKENS,
         decode_sfu_to_main,
         SfuToMain::to_json,
-    );
-    assert!(
-        decoded > 100 && rejected > 100,
-        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+        check_reply,
     );
 }
 
@@ -84,15 +49,13 @@ fn decode_sfu_to_main_never_panics_on_mutated_frames() {
 fn decode_main_to_sfu_never_panics_on_mutated_frames() {
     let mut frames: Vec<String> = all_main_to_sfu().iter().map(MainToSfu::to_json).collect();
     frames.push(InteropError::new("boom").to_json());
-    let (decoded, rejected) = run(
+    run_round_trips(
         0x2545_F491_4F6C_DD1D,
         &frames,
+        &TOKENS,
         decode_main_to_sfu,
         MainToSfu::to_json,
-    );
-    assert!(
-        decoded > 100 && rejected > 100,
-        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+        check_reply,
     );
 }
 

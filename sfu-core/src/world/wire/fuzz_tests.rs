@@ -1,19 +1,14 @@
-//! "Never panics" runs: mutated valid frames through both decoders, as `signal::wire_fuzz_tests`
-//! does for `/signal` (the same xorshift PRNG and mutations, copied because that module is
-//! private to `signal`). Whatever decodes must also round-trip; whatever fails must have an
-//! `ERROR` reply that is valid JSON.
+//! "Never panics" runs: mutated valid frames through both decoders ([`crate::mutation`]).
+//! Whatever decodes must also round-trip; whatever fails must have an `ERROR` reply that is
+//! valid JSON.
 
 use super::fixtures::{all_client_messages, all_server_messages, parse};
 use super::*;
 
-use crate::mutation::XorShift;
+use crate::mutation::run_round_trips;
 
 /// Keys of this protocol spliced into frames besides the common JSON fragments.
 const TOKENS: [&[u8]; 3] = [b"\"type\":", b"\"protocol_version\":2,", b"\"payload\":{},"];
-
-fn mutate(rng: &mut XorShift, frame: &str) -> String {
-    crate::mutation::mutate(rng, frame, &TOKENS)
-}
 
 /// Checks a decode error's reply: an `ERROR` that parses as JSON.
 fn check_reply(err: &WireError, text: &str) {
@@ -29,27 +24,13 @@ fn decode_client_never_panics_on_mutated_frames() {
         .iter()
         .map(ClientMessage::to_json)
         .collect();
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-    let (mut decoded, mut rejected) = (0u32, 0u32);
-    for _ in 0..5000 {
-        let frame = &frames[rng.below(frames.len())];
-        let text = mutate(&mut rng, frame);
-        match decode_client(&text) {
-            Ok(got) => {
-                decoded += 1;
-                let again = decode_client(&got.message.to_json())
-                    .unwrap_or_else(|e| panic!("re-encoding {text} gave a bad frame: {e}"));
-                assert_eq!(again.message, got.message, "round trip of {text}");
-            }
-            Err(err) => {
-                rejected += 1;
-                check_reply(&err, &text);
-            }
-        }
-    }
-    assert!(
-        decoded > 100 && rejected > 100,
-        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    run_round_trips(
+        0x9E37_79B9_7F4A_7C15,
+        &frames,
+        &TOKENS,
+        |text| decode_client(text).map(|envelope| envelope.message),
+        ClientMessage::to_json,
+        check_reply,
     );
 }
 
@@ -59,27 +40,13 @@ fn decode_server_never_panics_on_mutated_frames() {
         .iter()
         .map(ServerMessage::to_json)
         .collect();
-    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
-    let (mut decoded, mut rejected) = (0u32, 0u32);
-    for _ in 0..5000 {
-        let frame = &frames[rng.below(frames.len())];
-        let text = mutate(&mut rng, frame);
-        match decode_server(&text) {
-            Ok(msg) => {
-                decoded += 1;
-                let again = decode_server(&msg.to_json())
-                    .unwrap_or_else(|e| panic!("re-encoding {text} gave a bad frame: {e}"));
-                assert_eq!(again, msg, "round trip of {text}");
-            }
-            Err(err) => {
-                rejected += 1;
-                check_reply(&err, &text);
-            }
-        }
-    }
-    assert!(
-        decoded > 100 && rejected > 100,
-        "mutations too mild or too harsh: {decoded} ok, {rejected} rejected"
+    run_round_trips(
+        0x2545_F491_4F6C_DD1D,
+        &frames,
+        &TOKENS,
+        decode_server,
+        ServerMessage::to_json,
+        check_reply,
     );
 }
 
