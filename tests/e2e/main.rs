@@ -8,3 +8,4 @@ mod sfu_control;
 mod sfu_protocol;
 mod world;
 mod world_bot;
+mod world_reconnect;

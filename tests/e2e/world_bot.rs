@@ -12,7 +12,7 @@ use sfu_core::world::wire::{Position, WorldId};
 use tokio::sync::mpsc;
 
 /// Waits for an event matching `pred`, returning it.
-async fn expect(
+pub(crate) async fn expect(
     events: &mut mpsc::Receiver<WorldEvent>,
     what: &str,
     pred: impl Fn(&WorldEvent) -> bool,

@@ -210,6 +210,24 @@ pub enum WorldEvent {
         /// Human-readable explanation.
         message: String,
     },
+    /// The socket was lost; the session dials again after `delay_ms` (attempt `attempt` of at
+    /// most 10 since the last success). Until [`WorldEvent::Reconnected`], moves are only kept
+    /// as where to walk back to and other requests are dropped.
+    Reconnecting {
+        /// Which attempt this is, from 1.
+        attempt: u32,
+        /// How long until it dials, in milliseconds.
+        delay_ms: u64,
+        /// Why the socket was lost (or the last attempt failed).
+        reason: String,
+    },
+    /// Back in the world after a reconnect, in `zone` (where the server placed the user); the
+    /// [`WorldEvent::WorldState`] snapshot came just before. The session then walks the user back
+    /// to where it stood, which may bring a [`WorldEvent::ZoneChanged`].
+    Reconnected {
+        /// The zone the rejoin placed the user in.
+        zone: ZoneId,
+    },
     /// The session ended: the socket closed (with its close code, if any) or the user left.
     Closed {
         /// The WebSocket close code, when there was one.

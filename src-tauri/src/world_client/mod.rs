@@ -1,23 +1,34 @@
 //! A headless world client: one `/world` session (seed 004). An actor owns the WebSocket and the
 //! sans-IO [`session::WorldSession`]; the user moves it through a [`WorldClient`] handle and
 //! hears back through a channel of [`WorldEvent`]s.
+//!
+//! A client opened with [`WorldClient::connect`] knows its URL, so its session reconnects after
+//! an unexpected loss ([`reconnect`]); one run [`WorldClient::over`] a given socket cannot dial
+//! and ends with it.
 
 pub mod events;
+pub mod reconnect;
 pub mod session;
 pub mod throttle;
+pub mod walk_back;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use sfu_core::world::wire::{ClientMessage, Position, WorldId, decode_server};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub use events::{PeerView, Point, WorldEvent};
+pub use reconnect::{Backoff, ReconnectPolicy};
 use session::{Action, WorldSession};
 
 /// Why a world client could not start.
@@ -55,6 +66,37 @@ const READ_BUFFER: usize = 8 * 1024;
 /// Queue depth of commands; a full queue makes [`WorldClient::move_to`] wait.
 const COMMAND_QUEUE: usize = 64;
 
+/// How long opening a WebSocket may take (the Proxima client's connect timeout).
+const DIAL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The socket [`WorldClient::connect`] opens.
+type WorldSocket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A socket being opened; the error says why it did not open.
+type Dialing<S> = Pin<Box<dyn Future<Output = Result<S, String>> + Send>>;
+
+/// Opens a new socket to the same server.
+type Dialer<S> = Box<dyn Fn() -> Dialing<S> + Send>;
+
+/// The open socket's two halves.
+type Link<S> = (SplitSink<S, Message>, SplitStream<S>);
+
+/// Opens `url` within [`DIAL_TIMEOUT`].
+async fn dial(url: String) -> Result<WorldSocket, WorldConnectError> {
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    // No Nagle: presence is a stream of small frames that must not wait for an ACK.
+    let opening = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
+    let unreachable = |reason: String| WorldConnectError::Unreachable {
+        url: url.clone(),
+        reason,
+    };
+    match tokio::time::timeout(DIAL_TIMEOUT, opening).await {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no answer within {DIAL_TIMEOUT:?}"))),
+    }
+}
+
 /// Handle to a running world session. Events arrive on the receiver returned by
 /// [`WorldClient::connect`]; the last one is always [`WorldEvent::Closed`].
 pub struct WorldClient {
@@ -65,7 +107,9 @@ pub struct WorldClient {
 
 impl WorldClient {
     /// Opens `url` (`ws://HOST:PORT/world`) and starts the session: `CONNECT` with `token`, then
-    /// `JOIN_WORLD` into `world_id` once connected.
+    /// `JOIN_WORLD` into `world_id` once connected. Once in the world, a lost socket is dialled
+    /// again under the [`ReconnectPolicy`] defaults ([`WorldEvent::Reconnecting`],
+    /// [`WorldEvent::Reconnected`]).
     ///
     /// # Errors
     /// [`WorldConnectError::Unreachable`] when the WebSocket does not open. A refused token or
@@ -75,19 +119,18 @@ impl WorldClient {
         token: String,
         world_id: WorldId,
     ) -> Result<(Self, mpsc::Receiver<WorldEvent>), WorldConnectError> {
-        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-        // No Nagle: presence is a stream of small frames that must not wait for an ACK.
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
-            .await
-            .map_err(|e| WorldConnectError::Unreachable {
-                url: url.to_owned(),
-                reason: e.to_string(),
-            })?;
-        Ok(Self::over(ws, token, world_id))
+        let ws = dial(url.to_owned()).await?;
+        let url = url.to_owned();
+        let dialer: Dialer<WorldSocket> = Box::new(move || {
+            let url = url.clone();
+            Box::pin(async move { dial(url).await.map_err(|e| e.to_string()) })
+        });
+        Ok(Self::start(ws, token, world_id, Some(dialer)))
     }
 
     /// Runs the session over an already open socket (any `Sink`/`Stream` of WebSocket messages,
-    /// so tests can use channels).
+    /// so tests can use channels). Such a client cannot dial again: when the socket goes, the
+    /// session ends.
     pub fn over<S>(
         socket: S,
         token: String,
@@ -100,15 +143,36 @@ impl WorldClient {
             + Unpin
             + 'static,
     {
+        Self::start(socket, token, world_id, None)
+    }
+
+    /// Starts the actor over `socket`; with a `dialer`, the session reconnects.
+    fn start<S>(
+        socket: S,
+        token: String,
+        world_id: WorldId,
+        dialer: Option<Dialer<S>>,
+    ) -> (Self, mpsc::Receiver<WorldEvent>)
+    where
+        S: Stream<Item = Result<Message, tungstenite::Error>>
+            + Sink<Message>
+            + Send
+            + Unpin
+            + 'static,
+    {
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
         let (commands_tx, commands_rx) = mpsc::channel(COMMAND_QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
+        let mut session = WorldSession::new(Instant::now(), token, world_id);
+        if dialer.is_some() {
+            session = session.with_reconnect(ReconnectPolicy::default());
+        }
         let actor = WorldActor {
-            session: WorldSession::new(Instant::now(), token, world_id),
+            session,
             events: events_tx,
             dropped: dropped.clone(),
         };
-        let task = tokio::spawn(actor.run(socket, commands_rx));
+        let task = tokio::spawn(actor.run(socket, commands_rx, dialer));
         let client = Self {
             commands: commands_tx,
             dropped,
@@ -152,16 +216,38 @@ struct WorldActor {
 }
 
 impl WorldActor {
-    async fn run<S>(mut self, socket: S, mut commands: mpsc::Receiver<Command>)
-    where
+    async fn run<S>(
+        mut self,
+        socket: S,
+        mut commands: mpsc::Receiver<Command>,
+        dialer: Option<Dialer<S>>,
+    ) where
         S: Stream<Item = Result<Message, tungstenite::Error>> + Sink<Message> + Unpin,
     {
-        let (mut sink, mut stream) = socket.split();
+        let mut link: Option<Link<S>> = Some(socket.split());
+        let mut dialing: Option<Dialing<S>> = None;
         loop {
             while let Some(action) = self.session.poll_action() {
-                if !self.on_action(action, &mut sink).await {
-                    let _ = sink.close().await;
-                    return;
+                match action {
+                    Action::Close => {
+                        if let Some((mut sink, _)) = link.take() {
+                            let _ = tokio::time::timeout(CLOSED_WAIT, sink.close()).await;
+                        }
+                        return;
+                    }
+                    Action::Disconnect => {
+                        if let Some((mut sink, _)) = link.take() {
+                            let _ = tokio::time::timeout(CLOSED_WAIT, sink.close()).await;
+                        }
+                    }
+                    Action::Dial => match &dialer {
+                        Some(dial) => dialing = Some(dial()),
+                        None => self
+                            .session
+                            .handle_dial_failed(Instant::now(), "this client cannot dial"),
+                    },
+                    Action::Send(message) => self.on_send(message, &mut link).await,
+                    Action::Emit(event) => self.on_emit(event).await,
                 }
             }
             let deadline = self
@@ -169,7 +255,17 @@ impl WorldActor {
                 .poll_timeout()
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
-                frame = stream.next() => self.on_frame(frame),
+                frame = next_frame(&mut link) => self.on_frame(frame),
+                dialed = until_dialed(&mut dialing) => {
+                    dialing = None;
+                    match dialed {
+                        Ok(socket) => {
+                            link = Some(socket.split());
+                            self.session.handle_dialed(Instant::now());
+                        }
+                        Err(reason) => self.session.handle_dial_failed(Instant::now(), &reason),
+                    }
+                }
                 command = commands.recv() => match command {
                     Some(Command::MoveTo(position)) => self.session.move_to(Instant::now(), position),
                     Some(Command::Request(message)) => self.session.request(message),
@@ -190,47 +286,70 @@ impl WorldActor {
                 let (code, reason) = frame.map_or((None, "closed".to_owned()), |f| {
                     (Some(u16::from(f.code)), f.reason.to_string())
                 });
-                self.session.handle_closed(code, &reason);
+                self.session.handle_closed(Instant::now(), code, &reason);
             }
             Some(Ok(_)) => {}
-            Some(Err(e)) => self
+            Some(Err(e)) => {
+                self.session
+                    .handle_closed(Instant::now(), None, &format!("socket error: {e}"))
+            }
+            None => self
                 .session
-                .handle_closed(None, &format!("socket error: {e}")),
-            None => self.session.handle_closed(None, "socket closed"),
+                .handle_closed(Instant::now(), None, "socket closed"),
         }
     }
 
-    /// Carries out one action; false once the session is over.
-    async fn on_action<K>(&mut self, action: Action, sink: &mut K) -> bool
+    /// Sends one message on the open socket; a failed send is a lost socket.
+    async fn on_send<S>(&mut self, message: ClientMessage, link: &mut Option<Link<S>>)
     where
-        K: Sink<Message> + Unpin,
+        S: Stream<Item = Result<Message, tungstenite::Error>> + Sink<Message> + Unpin,
     {
-        match action {
-            Action::Send(message) => {
-                tracing::trace!(kind = message.name(), "to the world server");
-                if sink
-                    .send(Message::Text(message.to_json().into()))
-                    .await
-                    .is_err()
-                {
-                    self.session.handle_closed(None, "socket closed");
-                }
-            }
-            Action::Emit(event @ WorldEvent::Closed { .. }) => {
-                // The last event is worth a short wait, never a hang on a user that stopped
-                // reading.
-                let _ = tokio::time::timeout(CLOSED_WAIT, self.events.send(event)).await;
-            }
-            Action::Emit(event) => {
-                // A closed queue means nobody listens any more: not worth counting.
-                if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(event)
-                    && self.dropped.fetch_add(1, Ordering::Relaxed) == 0
-                {
-                    tracing::warn!("world event queue full; dropping events");
-                }
-            }
-            Action::Close => return false,
+        let Some((sink, _)) = link.as_mut() else {
+            tracing::debug!(kind = message.name(), "no world socket; message dropped");
+            return;
+        };
+        tracing::trace!(kind = message.name(), "to the world server");
+        if sink
+            .send(Message::Text(message.to_json().into()))
+            .await
+            .is_err()
+        {
+            self.session
+                .handle_closed(Instant::now(), None, "socket closed");
         }
-        true
+    }
+
+    /// Hands one event to the user.
+    async fn on_emit(&mut self, event: WorldEvent) {
+        if let WorldEvent::Closed { .. } = event {
+            // The last event is worth a short wait, never a hang on a user that stopped reading.
+            let _ = tokio::time::timeout(CLOSED_WAIT, self.events.send(event)).await;
+            return;
+        }
+        // A closed queue means nobody listens any more: not worth counting.
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(event)
+            && self.dropped.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            tracing::warn!("world event queue full; dropping events");
+        }
+    }
+}
+
+/// The next frame of the open socket; never ready while there is none.
+async fn next_frame<S>(link: &mut Option<Link<S>>) -> Option<Result<Message, tungstenite::Error>>
+where
+    S: Stream<Item = Result<Message, tungstenite::Error>> + Sink<Message> + Unpin,
+{
+    match link {
+        Some((_, stream)) => stream.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The socket being opened, once it is; never ready while none is.
+async fn until_dialed<S>(dialing: &mut Option<Dialing<S>>) -> Result<S, String> {
+    match dialing {
+        Some(opening) => opening.await,
+        None => std::future::pending().await,
     }
 }

@@ -6,18 +6,26 @@
 //! short glide for drawing) and the other users of its zone with their positions, from the
 //! snapshots (`WORLD_STATE`, `ZONE_TRANSITIONED`) and the deltas (`PEER_JOINED`, `PEER_LEFT`,
 //! `PRESENCE_BROADCAST`).
+//!
+//! A session built [`WorldSession::with_reconnect`] survives a lost socket once it has been in
+//! the world: it waits out a [`Backoff`], asks its shell to dial again ([`Action::Dial`]), signs
+//! in with the same token, rejoins the same world and walks the user back to where it stood (see
+//! `session_reconnect.rs`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sfu_core::roles::Role;
 use sfu_core::world::wire::{
     AvatarState, ClientMessage, Connect, Facing, JoinWorld, MediaTopology, PeerState, Position,
     PresenceUpdate, ServerMessage, User, WorldId, WorldUserId, Zone,
 };
 
 use super::events::{PeerView, Point, WorldEvent};
+use super::reconnect::{Backoff, ReconnectPolicy};
 use super::throttle::{Glide, PresenceThrottle};
+use super::walk_back::WalkBack;
 
 /// The `client_version` sent in `CONNECT`.
 pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -34,6 +42,12 @@ pub enum Action {
     Emit(WorldEvent),
     /// The session is over: close the socket.
     Close,
+    /// Drop the current socket (it failed); the session goes on and will ask for
+    /// [`Action::Dial`].
+    Disconnect,
+    /// Open a new socket to the same server and report [`WorldSession::handle_dialed`] or
+    /// [`WorldSession::handle_dial_failed`].
+    Dial,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +55,15 @@ enum State {
     AwaitingConnected,
     AwaitingWorld,
     InWorld,
+    /// The socket was lost; attempt `attempt` dials at `at`.
+    Reconnecting {
+        attempt: u32,
+        at: Instant,
+    },
+    /// The shell is opening a socket for attempt `attempt`.
+    Dialing {
+        attempt: u32,
+    },
     Closed,
 }
 
@@ -60,7 +83,24 @@ pub struct Peer {
 /// One `/world` session, from `CONNECT` to close.
 pub struct WorldSession {
     state: State,
+    /// Kept to sign in again after a reconnect; never logged.
+    token: String,
     world_id: WorldId,
+    /// `None`: the shell cannot dial again, so a lost socket ends the session.
+    backoff: Option<Backoff>,
+    /// Whether a `WORLD_STATE` ever arrived: only a session that got in reconnects.
+    been_in_world: bool,
+    /// The server told this user to go (kicked, replaced): the close that follows is final.
+    dismissed: bool,
+    /// The user's roles (from `CONNECTED`), for planning a walk past doors.
+    roles: Vec<Role>,
+    /// The world file of the first `WORLD_STATE`, kept to plan a walk back; only when
+    /// reconnecting is on.
+    world_file: Option<Value>,
+    /// Where to walk back to once the rejoin's `WORLD_STATE` arrives.
+    restore_to: Option<Position>,
+    /// The walk back under way.
+    walk_back: Option<WalkBack>,
     actions: VecDeque<Action>,
     handshake_deadline: Instant,
     me: Option<WorldUserId>,
@@ -79,13 +119,18 @@ impl WorldSession {
     /// Starts a session for `token` into `world_id`: `CONNECT` is the first action.
     pub fn new(now: Instant, token: String, world_id: WorldId) -> Self {
         let mut actions = VecDeque::new();
-        actions.push_back(Action::Send(ClientMessage::Connect(Connect {
-            token,
-            client_version: CLIENT_VERSION.to_owned(),
-        })));
+        actions.push_back(Action::Send(connect(&token)));
         Self {
             state: State::AwaitingConnected,
+            token,
             world_id,
+            backoff: None,
+            been_in_world: false,
+            dismissed: false,
+            roles: Vec::new(),
+            world_file: None,
+            restore_to: None,
+            walk_back: None,
             actions,
             handshake_deadline: now + HANDSHAKE_TIMEOUT,
             me: None,
@@ -97,6 +142,14 @@ impl WorldSession {
             throttle: PresenceThrottle::new(),
             glide: None,
         }
+    }
+
+    /// Lets the session dial again (via [`Action::Dial`]) after losing its socket, following
+    /// `policy`. Without it a lost socket ends the session.
+    #[must_use]
+    pub fn with_reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.backoff = Some(Backoff::new(policy));
+        self
     }
 
     /// Whether the session has ended.
@@ -119,8 +172,15 @@ impl WorldSession {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
             State::AwaitingConnected | State::AwaitingWorld => Some(self.handshake_deadline),
-            State::InWorld => self.throttle.poll_timeout(),
-            State::Closed => None,
+            State::InWorld => {
+                let walk = self.walk_back.as_ref().map(WalkBack::poll_timeout);
+                match (self.throttle.poll_timeout(), walk) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            State::Reconnecting { at, .. } => Some(at),
+            State::Dialing { .. } | State::Closed => None,
         }
     }
 
@@ -128,12 +188,17 @@ impl WorldSession {
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.state {
             State::AwaitingConnected | State::AwaitingWorld if now >= self.handshake_deadline => {
-                self.close(None, "no WORLD_STATE within 10 s");
+                self.lost(now, None, "no WORLD_STATE within 10 s");
             }
             State::InWorld => {
                 if let Some(update) = self.throttle.handle_timeout(now) {
                     self.send(ClientMessage::PresenceUpdate(update));
                 }
+                self.step_walk_back(now);
+            }
+            State::Reconnecting { attempt, at } if now >= at => {
+                self.state = State::Dialing { attempt };
+                self.actions.push_back(Action::Dial);
             }
             _ => {}
         }
@@ -175,11 +240,21 @@ impl WorldSession {
 
     /// Moves this user to `to` at `now`: predicted at once, sent as `PRESENCE_UPDATE` at most
     /// 15 times a second (a move that has to wait is replaced by any later one). Ignored until
-    /// the user is in the world.
+    /// the user is in the world; while reconnecting only kept, as where to walk back to. A move
+    /// of the user's own ends any walk back.
     pub fn move_to(&mut self, now: Instant, to: Position) {
         if self.state != State::InWorld {
+            if self.been_in_world && !self.is_closed() {
+                self.restore_to = Some(to);
+            }
             return;
         }
+        self.walk_back = None;
+        self.move_now(now, to);
+    }
+
+    /// Reports `to` as this user's position (predicted at once, throttled on the wire).
+    fn move_now(&mut self, now: Instant, to: Position) {
         if let Some(from) = self.position {
             self.facing = facing(from, to).unwrap_or(self.facing);
         }
@@ -197,10 +272,17 @@ impl WorldSession {
     }
 
     /// Sends any other request (`SFU_CONNECTED`, `INTERACT_REQUEST`, moderation, ...) once in
-    /// the world; dropped before.
+    /// the world; dropped before (and while reconnecting: a request made for the old
+    /// connection means nothing to the new one).
     pub fn request(&mut self, message: ClientMessage) {
         if self.state == State::InWorld {
             self.send(message);
+        } else if let Some(to) =
+            rejoin::wanted_position(&message).filter(|_| self.been_in_world && !self.is_closed())
+        {
+            self.restore_to = Some(to);
+        } else {
+            tracing::debug!(kind = message.name(), "not in the world; request dropped");
         }
     }
 
@@ -209,9 +291,10 @@ impl WorldSession {
         self.close(Some(1000), "left");
     }
 
-    /// The socket closed under us (with its close code, if any).
-    pub fn handle_closed(&mut self, code: Option<u16>, reason: &str) {
-        self.close(code, reason);
+    /// The socket closed under us at `now` (with its close code, if any): reconnects when the
+    /// session may (see [`WorldSession::with_reconnect`]), else ends.
+    pub fn handle_closed(&mut self, now: Instant, code: Option<u16>, reason: &str) {
+        self.lost(now, code, reason);
     }
 
     fn close(&mut self, code: Option<u16>, reason: &str) {
@@ -271,6 +354,7 @@ impl WorldSession {
                 }
                 self.state = State::AwaitingWorld;
                 self.me = Some(connected.user.user_id.clone());
+                self.roles.clone_from(&connected.user.roles);
                 self.emit(WorldEvent::Connected {
                     user_id: connected.user.user_id,
                     display_name: connected.user.display_name,
@@ -280,16 +364,31 @@ impl WorldSession {
                 self.send(ClientMessage::JoinWorld(JoinWorld { world_id }));
             }
             ServerMessage::WorldState(state) => {
+                if matches!(
+                    self.state,
+                    State::Reconnecting { .. } | State::Dialing { .. }
+                ) {
+                    return;
+                }
+                let rejoined = self.been_in_world && self.state != State::InWorld;
                 self.state = State::InWorld;
+                self.been_in_world = true;
+                if let Some(backoff) = &mut self.backoff {
+                    backoff.reset();
+                    if self.world_file.is_none() {
+                        self.world_file.clone_from(&state.world);
+                    }
+                }
                 let peers = self.take_snapshot(&state.peers);
                 // Where the server put us: `WORLD_STATE_YOU`, else (older servers) the first spawn point.
                 if let Some(you) = &state.you {
                     self.position = Some(you.position);
-                } else if self.position.is_none() {
+                } else if self.position.is_none() || rejoined {
                     self.position = state.world.as_ref().and_then(first_spawn);
                 }
                 self.topology = Some(state.media_topology);
                 self.zone = Some(state.current_zone.clone());
+                let zone = state.current_zone.zone_id.clone();
                 self.emit(WorldEvent::WorldState {
                     world_id: state.world_id,
                     zone: state.current_zone.zone_id,
@@ -299,6 +398,9 @@ impl WorldSession {
                     peers,
                     world: state.world,
                 });
+                if rejoined {
+                    self.rejoined(now, zone);
+                }
             }
             ServerMessage::ZoneTransitioned(transition) => {
                 let peers = self.take_snapshot(&transition.presence_snapshot);
@@ -318,6 +420,8 @@ impl WorldSession {
                 }
                 self.position = Some(to);
                 self.throttle.discard_pending();
+                // The server refused a step: stop walking back rather than argue.
+                self.walk_back = None;
                 self.emit(WorldEvent::Corrected {
                     x: to.x,
                     y: to.y,
@@ -327,6 +431,14 @@ impl WorldSession {
             other => self.handle_zone_news(other),
         }
     }
+}
+
+/// The `CONNECT` that signs in with `token`.
+fn connect(token: &str) -> ClientMessage {
+    ClientMessage::Connect(Connect {
+        token: token.to_owned(),
+        client_version: CLIENT_VERSION.to_owned(),
+    })
 }
 
 /// The way an avatar faces after moving from `from` to `to`: the axis it moved most along;
@@ -357,6 +469,13 @@ fn first_spawn(world: &Value) -> Option<Position> {
 #[path = "session_news.rs"]
 mod news;
 
+#[path = "session_reconnect.rs"]
+mod rejoin;
+
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "session_reconnect_tests.rs"]
+mod reconnect_tests;

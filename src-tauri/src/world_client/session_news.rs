@@ -97,6 +97,7 @@ impl WorldSession {
             },
             ServerMessage::Error(e) => {
                 let code = e.code;
+                self.note_dismissal(&e.details);
                 self.emit(WorldEvent::Error {
                     code,
                     message: e.message,

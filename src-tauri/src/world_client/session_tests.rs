@@ -7,13 +7,13 @@ use sfu_core::world::wire::{
     PresenceBroadcast, WorkspaceId, WorldState, ZoneId, ZoneTransitioned, ZoneType,
 };
 
-const WORLD: &str = "6f1c9a52-3b7e-4d2a-9c41-8e5b27d0f3a6";
+pub(super) const WORLD: &str = "6f1c9a52-3b7e-4d2a-9c41-8e5b27d0f3a6";
 
-fn drain(session: &mut WorldSession) -> Vec<Action> {
+pub(super) fn drain(session: &mut WorldSession) -> Vec<Action> {
     std::iter::from_fn(|| session.poll_action()).collect()
 }
 
-fn sent(actions: &[Action]) -> Vec<&ClientMessage> {
+pub(super) fn sent(actions: &[Action]) -> Vec<&ClientMessage> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -23,7 +23,7 @@ fn sent(actions: &[Action]) -> Vec<&ClientMessage> {
         .collect()
 }
 
-fn user(id: &str) -> User {
+pub(super) fn user(id: &str) -> User {
     User {
         user_id: WorldUserId::new(id),
         workspace_id: WorkspaceId::new("ws"),
@@ -33,7 +33,7 @@ fn user(id: &str) -> User {
     }
 }
 
-fn peer(id: &str, x: f64, y: f64, zone: &str) -> PeerState {
+pub(super) fn peer(id: &str, x: f64, y: f64, zone: &str) -> PeerState {
     PeerState {
         user: user(id),
         position: Position::new(x, y),
@@ -43,7 +43,7 @@ fn peer(id: &str, x: f64, y: f64, zone: &str) -> PeerState {
     }
 }
 
-fn wire_zone(id: &str, zone_type: ZoneType) -> Zone {
+pub(super) fn wire_zone(id: &str, zone_type: ZoneType) -> Zone {
     Zone {
         zone_id: ZoneId::new(id),
         zone_type,
@@ -51,7 +51,7 @@ fn wire_zone(id: &str, zone_type: ZoneType) -> Zone {
     }
 }
 
-fn connected(id: &str) -> ServerMessage {
+pub(super) fn connected(id: &str) -> ServerMessage {
     ServerMessage::Connected(Connected {
         user: user(id),
         server_version: "1".into(),
@@ -59,7 +59,7 @@ fn connected(id: &str) -> ServerMessage {
     })
 }
 
-fn world_state(peers: Vec<PeerState>) -> ServerMessage {
+pub(super) fn world_state(peers: Vec<PeerState>) -> ServerMessage {
     ServerMessage::WorldState(WorldState {
         world_id: WorldId::new(WORLD),
         current_zone: wire_zone("open-area", ZoneType::OpenArea),
@@ -388,7 +388,7 @@ fn no_world_state_in_time_ends_the_session_and_a_close_is_reported_once() {
     );
 
     let mut s = in_world(t0, Vec::new());
-    s.handle_closed(Some(4008), "too slow");
+    s.handle_closed(t0, Some(4008), "too slow");
     s.leave();
     let actions = drain(&mut s);
     assert_eq!(
