@@ -9,6 +9,7 @@
 //! Nothing here touches a sound device, so the whole path runs in unit tests and headless bots.
 
 pub mod analysis;
+mod jitter;
 mod opus;
 mod sink;
 mod source;
@@ -16,6 +17,7 @@ mod wav;
 
 use std::path::PathBuf;
 
+pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 pub use opus::{CodecError, EncoderConfig, MAX_PACKET_BYTES, OpusDecoder, OpusEncoder};
 pub use sink::{MemorySink, MemoryTap, NullSink};
 pub use source::{ClickSource, SilenceSource, SineSource};
