@@ -9,16 +9,22 @@
 //! Nothing here touches a sound device, so the whole path runs in unit tests and headless bots.
 
 pub mod analysis;
+mod jitter;
+mod mixer;
 mod opus;
 mod sink;
 mod source;
+mod vad;
 mod wav;
 
 use std::path::PathBuf;
 
+pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+pub use mixer::{Mixer, ProximityCurve, UserGain, level};
 pub use opus::{CodecError, EncoderConfig, MAX_PACKET_BYTES, OpusDecoder, OpusEncoder};
 pub use sink::{MemorySink, MemoryTap, NullSink};
 pub use source::{ClickSource, SilenceSource, SineSource};
+pub use vad::{GateDecision, TalkMode, VadConfig, VoiceGate};
 pub use wav::{WavSink, WavSource};
 
 /// Sample rate of all audio inside the engine, in Hz.
