@@ -10,12 +10,18 @@
 //! [`SAMPLE_RATE`], so timestamps count samples.
 //!
 //! The target delay is the 95th percentile of recent arrival deviation (transit time above the
-//! fastest recent packet) plus one frame, clamped to the configured range: a clean stream plays at
-//! the minimum, a jittery one waits long enough for nearly every packet.
+//! fastest recent packet, see [`arrival`]) plus one frame, clamped to the configured range: a
+//! clean stream plays at the minimum, a jittery one waits long enough for nearly every packet.
+//! The delay grows when the buffer runs dry and re-buffers, or when it stretches (one concealed
+//! frame) to wait for a missing packet while below target; it shrinks by dropping old frames
+//! when it has stayed well above target for a while.
+
+mod arrival;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use self::arrival::ArrivalJitter;
 use super::{SAMPLE_RATE, SAMPLES_PER_MS};
 
 /// Samples per packet until the stream shows otherwise (20 ms).
@@ -24,10 +30,6 @@ const DEFAULT_FRAME_SAMPLES: i64 = 960;
 const MAX_FRAME_SAMPLES: i64 = 5_760;
 /// Frame-length observations kept; the frame length is the smallest of them.
 const FRAME_HISTORY: usize = 16;
-/// Arrival observations the jitter estimate is taken over (about 5 s of 20 ms packets).
-const TRANSIT_WINDOW: usize = 250;
-/// Percentile of arrival deviation the target delay covers.
-const JITTER_PERCENTILE: usize = 95;
 /// Consecutive lost frames that are still concealed; a longer run becomes silence and re-buffers.
 const MAX_CONCEALED_RUN: u32 = 5;
 /// Longest DTX pause played out as silence (1 s); a longer pause is shortened to this.
@@ -151,12 +153,7 @@ pub struct JitterBuffer {
     /// Current frame length in samples: the smallest of `frame_history`.
     frame_samples: i64,
     frame_history: VecDeque<i64>,
-    /// Time of the first push; arrival times are measured from it.
-    epoch: Option<Instant>,
-    /// Recent transit times (arrival minus timestamp), in samples.
-    transits: VecDeque<i64>,
-    /// Sorting scratch for the percentile, kept to avoid allocating per packet.
-    scratch: Vec<i64>,
+    arrival: ArrivalJitter,
     target_samples: i64,
     /// Consecutive frames played without their packet.
     lost_run: u32,
@@ -177,9 +174,7 @@ impl JitterBuffer {
             newest: None,
             frame_samples: DEFAULT_FRAME_SAMPLES,
             frame_history: VecDeque::with_capacity(FRAME_HISTORY),
-            epoch: None,
-            transits: VecDeque::with_capacity(TRANSIT_WINDOW),
-            scratch: Vec::with_capacity(TRANSIT_WINDOW),
+            arrival: ArrivalJitter::new(),
             target_samples: 0,
             lost_run: 0,
             over_since: None,
@@ -194,12 +189,12 @@ impl JitterBuffer {
     pub fn push(&mut self, now: Instant, seq: u16, timestamp: u32, payload: &[u8]) {
         self.stats.received += 1;
         let (seq, timestamp) = self.unwrap(seq, timestamp);
-        let epoch = *self.epoch.get_or_insert(now);
         if self.packets.contains_key(&seq) {
             self.stats.duplicates += 1;
             return;
         }
-        self.record_transit(now.saturating_duration_since(epoch), timestamp);
+        self.arrival.record(now, timestamp);
+        self.update_target();
         if self.next_seq.is_some_and(|next| seq < next) {
             tracing::trace!(seq, "late packet dropped");
             self.stats.late += 1;
@@ -297,8 +292,7 @@ impl JitterBuffer {
         self.packets.clear();
         self.next_seq = None;
         self.state = State::Buffering;
-        self.transits.clear();
-        self.epoch = None;
+        self.arrival.reset();
         self.lost_run = 0;
         self.over_since = None;
         self.update_target();
@@ -330,30 +324,10 @@ impl JitterBuffer {
         }
     }
 
-    /// Records one arrival for the jitter estimate and re-derives the target.
-    fn record_transit(&mut self, since_epoch: Duration, timestamp: i64) {
-        let arrival = i64::try_from(since_epoch.as_micros() * u128::from(SAMPLE_RATE) / 1_000_000)
-            .unwrap_or(i64::MAX);
-        if self.transits.len() == TRANSIT_WINDOW {
-            self.transits.pop_front();
-        }
-        self.transits.push_back(arrival.saturating_sub(timestamp));
-        self.update_target();
-    }
-
     /// Target = percentile of arrival deviation + one frame, clamped to the config, at least a
     /// frame.
     fn update_target(&mut self) {
-        self.scratch.clear();
-        self.scratch.extend(self.transits.iter().copied());
-        self.scratch.sort_unstable();
-        let jitter = match (self.scratch.first(), self.scratch.len()) {
-            (Some(&fastest), len) => {
-                let index = ((len - 1) * JITTER_PERCENTILE + 50) / 100;
-                self.scratch.get(index).map_or(0, |&t| t - fastest)
-            }
-            (None, _) => 0,
-        };
+        let jitter = self.arrival.samples();
         let min = duration_to_samples(self.config.min_delay);
         let max = duration_to_samples(self.config.max_delay).max(min);
         self.target_samples = (jitter + self.frame_samples)

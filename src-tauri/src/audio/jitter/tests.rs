@@ -580,3 +580,31 @@ fn sender_restart_starts_over() {
     );
     assert_eq!(jb.stats().late, 0);
 }
+
+#[test]
+fn below_target_a_missing_packet_is_waited_for() {
+    let t0 = Instant::now();
+    let s = Stream::new();
+    let mut jb = JitterBuffer::new(fixed(60));
+    for n in 0..3 {
+        s.push(&mut jb, t0, n);
+    }
+    assert_eq!(jb.pop(t0), packet(0, 960));
+    assert_eq!(jb.pop(t0), packet(1, 960));
+    s.push(&mut jb, t0, 4);
+    assert_eq!(jb.pop(t0), packet(2, 960));
+    assert_eq!(
+        jb.pop(t0),
+        CONCEAL,
+        "3 is missing, only 40 ms buffered: stretch and wait"
+    );
+    s.push(&mut jb, t0, 3);
+    assert_eq!(jb.pop(t0), packet(3, 960), "the waited-for packet plays");
+    assert_eq!(jb.pop(t0), packet(4, 960));
+    let stats = jb.stats();
+    assert_eq!(
+        (stats.lost, stats.late),
+        (0, 0),
+        "waiting is not loss: {stats:?}"
+    );
+}
