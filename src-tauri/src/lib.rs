@@ -3,7 +3,10 @@
 //! `hearth-bot` use it.
 
 pub mod audio;
+pub mod client;
 pub mod events;
 pub mod media;
+pub mod p2p;
 pub mod sfu_client;
+pub mod voice;
 pub mod world_client;

@@ -9,3 +9,4 @@ mod sfu_protocol;
 mod world;
 mod world_bot;
 mod world_reconnect;
+mod world_voice;

@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: an in-process host on 127.0.0.1:0, tokens, headless clients
 //! whose received audio lands in memory, raw `/signal` sockets, and audio checks.
 
+pub mod voice;
 pub mod world;
 
 use std::collections::HashMap;
@@ -316,5 +317,16 @@ impl RawSignal {
                 Frame::Closed(code) => bail!("socket closed ({code:?}) before the expected frame"),
             }
         }
+    }
+}
+
+/// Sends logs to the test's stderr when `HEARTH_TEST_LOG` holds a filter (e.g.
+/// `sfu_core=debug`): for debugging a failing test.
+pub fn logs() {
+    if let Ok(filter) = std::env::var("HEARTH_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
     }
 }

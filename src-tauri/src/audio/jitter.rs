@@ -32,6 +32,8 @@ const MAX_FRAME_SAMPLES: i64 = 5_760;
 const FRAME_HISTORY: usize = 16;
 /// Consecutive lost frames that are still concealed; a longer run becomes silence and re-buffers.
 const MAX_CONCEALED_RUN: u32 = 5;
+/// Frames concealed while nothing at all is buffered before playout stops and re-buffers.
+const MAX_DRY_CONCEALED: u32 = 3;
 /// Longest DTX pause played out as silence (1 s); a longer pause is shortened to this.
 const MAX_DTX_GAP_SAMPLES: i64 = SAMPLE_RATE as i64;
 /// How far above target (at least; two frames if more) the buffer may run before catching up.
@@ -433,6 +435,14 @@ impl JitterBuffer {
             }
         }
         let Some(&later) = self.packets.keys().next() else {
+            if self.lost_run < MAX_DRY_CONCEALED {
+                // Nothing buffered: the packet is late or lost. Stretch the voice with
+                // concealment for a few frames (growing the delay) rather than cut to silence.
+                self.lost_run += 1;
+                return Playout::Conceal {
+                    samples: to_usize(frame),
+                };
+            }
             tracing::trace!(next, "jitter buffer ran dry");
             self.state = State::Buffering;
             self.lost_run = 0;

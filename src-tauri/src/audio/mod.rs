@@ -69,6 +69,12 @@ pub trait AudioSource: Send {
     /// fills `frame` with silence; the caller then sends nothing (or silence). A frame that is only
     /// partly covered by the remaining audio is padded with silence and still returns `true`.
     fn read(&mut self, frame: &mut [i16]) -> bool;
+
+    /// Whether [`AudioSource::read`] paces itself in real time (a capture device blocks until a
+    /// frame is there); the engine then runs no frame clock of its own.
+    fn paced(&self) -> bool {
+        false
+    }
 }
 
 /// A consumer of mono 48 kHz i16 audio.

@@ -3,17 +3,12 @@
 //! Prints one JSON line per event on stdout; logs go to stderr.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use hearth_client::audio::{
-    AudioSink, AudioSource, EncoderConfig, NullSink, SilenceSource, SineSource, WavSink, WavSource,
-};
 use hearth_client::events::EngineEvent;
-use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, SinkFactory, Uplink};
+use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
 use sfu_core::ids::ChannelId;
 
 // The load-test modules live in `hearth-bot/` beside this file, which stays where Cargo.toml
@@ -26,6 +21,8 @@ mod metrics;
 mod report;
 #[path = "hearth-bot/target.rs"]
 mod target;
+#[path = "hearth-bot/voice_args.rs"]
+mod voice_args;
 #[path = "hearth-bot/walk.rs"]
 mod walk;
 #[path = "hearth-bot/window.rs"]
@@ -74,15 +71,8 @@ struct SfuArgs {
     /// SFU join token (`hearth-host token sfu ...`).
     #[arg(long, env = "HEARTH_TOKEN", hide_env_values = true)]
     token: String,
-    /// Send a sine tone of this frequency.
-    #[arg(long, conflicts_with = "wav")]
-    tone: Option<f32>,
-    /// Send this WAV file (once, then silence).
-    #[arg(long)]
-    wav: Option<PathBuf>,
-    /// Write each remote user's audio to DIR/user-<id>.wav.
-    #[arg(long)]
-    record: Option<PathBuf>,
+    #[command(flatten)]
+    voice: voice_args::VoiceArgs,
     /// Leave after this long (e.g. 10s, 500ms, 2m); stay until Ctrl-C when absent.
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -132,34 +122,15 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run_sfu(args: SfuArgs) -> anyhow::Result<()> {
-    let source: Box<dyn AudioSource> = match (&args.tone, &args.wav) {
-        (Some(hz), _) => Box::new(SineSource::new(*hz, 0.3)),
-        (None, Some(path)) => Box::new(WavSource::open(path, false)?),
-        (None, None) => Box::new(SilenceSource::new()),
-    };
-    let sinks: SinkFactory = match args.record.clone() {
-        Some(dir) => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            Arc::new(move |user| -> Box<dyn AudioSink> {
-                let path = dir.join(format!("user-{user}.wav"));
-                match WavSink::create(&path) {
-                    Ok(sink) => Box::new(sink),
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot record; discarding this user's audio");
-                        Box::new(NullSink::new())
-                    }
-                }
-            })
-        }
-        None => Arc::new(|_| -> Box<dyn AudioSink> { Box::new(NullSink::new()) }),
-    };
+    let source = args.voice.source()?;
+    let sinks = args.voice.user_sinks()?;
     let config = SfuClientConfig {
         url: args.url,
         channel: ChannelId(args.channel),
         token: args.token,
         uplink: Uplink::Voice {
             source,
-            encoder: EncoderConfig::default(),
+            encoder: args.voice.encoder(),
         },
         downlink: Downlink::Decode(sinks),
         bind_ip: args.bind,

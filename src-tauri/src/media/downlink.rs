@@ -8,6 +8,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use super::probe::{self, ProbeRecorder};
 use crate::audio::{AudioSink, OpusDecoder};
+use crate::voice::{Path, VoiceEngine};
 
 /// The longest run of lost packets concealed; a longer gap is treated as a pause.
 const MAX_CONCEALED: u16 = 5;
@@ -79,6 +80,25 @@ pub async fn run(track: Arc<dyn TrackRemote>, mut sink: Box<dyn AudioSink>) -> u
         tracing::warn!(error = %e, "finishing the audio sink failed");
     }
     frames
+}
+
+/// Feeds every packet of `track` (user `user`'s voice arriving on `path`) to the voice engine,
+/// which buffers, decodes and mixes it, until the track ends.
+pub async fn run_into(track: Arc<dyn TrackRemote>, user: i64, path: Path, engine: VoiceEngine) {
+    while let Some(event) = track.poll().await {
+        if let TrackRemoteEvent::OnRtpPacket(packet) = event
+            && !packet.payload.is_empty()
+        {
+            engine.push_packet(
+                user,
+                path,
+                packet.header.sequence_number,
+                packet.header.timestamp,
+                &packet.payload,
+            );
+        }
+    }
+    engine.end_stream(user, path);
 }
 
 /// Feeds every probe on `track` (sent by user `sender`) to `recorder` until the track ends,

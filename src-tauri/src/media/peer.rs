@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine,
 };
+use rtc::peer_connection::configuration::{RTCConfigurationBuilder, RTCIceServer};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
 use rtc::rtp_transceiver::rtp_sender::{
@@ -96,6 +96,16 @@ impl MediaPeer {
         bind_ip: std::net::IpAddr,
         sends: bool,
     ) -> Result<(Self, mpsc::Receiver<PeerEvent>), PeerError> {
+        Self::with_ice_servers(bind_ip, sends, Vec::new()).await
+    }
+
+    /// Like [`MediaPeer::new`], with STUN/TURN servers for ICE (TURN after a failed direct
+    /// attempt).
+    pub async fn with_ice_servers(
+        bind_ip: std::net::IpAddr,
+        sends: bool,
+        ice_servers: Vec<RTCIceServer>,
+    ) -> Result<(Self, mpsc::Receiver<PeerEvent>), PeerError> {
         let mut media_engine = MediaEngine::default();
         media_engine
             .register_codec(
@@ -129,7 +139,11 @@ impl MediaPeer {
                 .map_err(|e| PeerError(e.to_string()))?;
         let (tx, rx) = mpsc::channel(256);
         let pc = PeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_configuration(
+                RTCConfigurationBuilder::new()
+                    .with_ice_servers(ice_servers)
+                    .build(),
+            )
             .with_media_engine(media_engine)
             .with_interceptor_registry(registry)
             .with_handler(Arc::new(Handler { events: tx }))
@@ -166,6 +180,21 @@ impl MediaPeer {
         let answer = self.pc.create_answer(None).await?;
         self.pc.set_local_description(answer.clone()).await?;
         Ok(answer.sdp)
+    }
+
+    /// Creates an offer, sets it as the local description and returns its SDP.
+    pub async fn offer(&self) -> Result<String, PeerError> {
+        let offer = self.pc.create_offer(None).await?;
+        self.pc.set_local_description(offer.clone()).await?;
+        Ok(offer.sdp)
+    }
+
+    /// Drops our pending offer (perfect negotiation: the polite side yields).
+    pub async fn rollback(&self) -> Result<(), PeerError> {
+        let rollback =
+            RTCSessionDescription::rollback(None).map_err(|e| PeerError(e.to_string()))?;
+        self.pc.set_local_description(rollback).await?;
+        Ok(())
     }
 
     /// Applies a remote answer to our offer.

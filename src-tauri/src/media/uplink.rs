@@ -16,6 +16,7 @@ use super::probe::{self, Probe};
 use crate::audio::{
     AudioSource, EncoderConfig, FrameDuration, MAX_PACKET_BYTES, OpusEncoder, analysis,
 };
+use crate::voice::VoiceEngine;
 
 /// RMS (of full scale) above which a frame counts as voice.
 const VOICE_RMS: f64 = 0.01;
@@ -35,6 +36,9 @@ pub enum Uplink {
     Probe,
     /// Nothing: a listen-only client.
     Silent,
+    /// The voice engine's encoded voice (shared with every other connection of this user);
+    /// speaking follows the engine's talk gate.
+    Engine(VoiceEngine),
 }
 
 /// Where payloads come from, one per frame period.
@@ -120,6 +124,22 @@ pub async fn run(
         Uplink::Probe => (Payloads::Probe { next: 0 }, FrameDuration::Ms20),
         Uplink::Silent => {
             let _ = stop.changed().await;
+            return;
+        }
+        Uplink::Engine(engine) => {
+            let output = engine.add_output(track, ssrc);
+            let mut voiced = engine.speaking();
+            loop {
+                tokio::select! {
+                    changed = voiced.changed() => {
+                        if changed.is_err() { break; }
+                        let now = *voiced.borrow_and_update();
+                        let _ = speaking.try_send(now);
+                    }
+                    _ = stop.changed() => break,
+                }
+            }
+            engine.remove_output(output);
             return;
         }
     };

@@ -18,16 +18,15 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::RTCPeerConnectionState;
 
-use crate::audio::AudioSink;
 use crate::events::EngineEvent;
 use crate::media::peer::{MediaPeer, PeerEvent};
 use crate::media::probe::ProbeRecorder;
 pub use crate::media::uplink::Uplink;
 use crate::media::{downlink, uplink};
+use crate::voice::{Path, VoiceEngine};
 use session::{Action, SfuSession};
 
-/// Makes the sink that receives one remote user's decoded audio.
-pub type SinkFactory = Arc<dyn Fn(i64) -> Box<dyn AudioSink> + Send + Sync>;
+pub use crate::voice::SinkFactory;
 
 /// What happens to the remote tracks this client receives.
 #[derive(Clone)]
@@ -37,6 +36,8 @@ pub enum Downlink {
     /// Probes from every remote user are counted and timed in one recorder; nothing is decoded
     /// (load tests: a hundred decoders would swamp the machine being measured).
     Probe(Arc<ProbeRecorder>),
+    /// Every remote voice goes to the voice engine (jitter buffer, mixer, output).
+    Engine(VoiceEngine),
 }
 
 /// How to join.
@@ -285,6 +286,13 @@ impl ClientActor {
                 let sink = sinks(user_id);
                 tokio::spawn(async move {
                     downlink::run(track, sink).await;
+                    let _ = events.try_send(EngineEvent::TrackEnded { user_id });
+                });
+            }
+            Downlink::Engine(engine) => {
+                let engine = engine.clone();
+                tokio::spawn(async move {
+                    downlink::run_into(track, user_id, Path::Sfu, engine).await;
                     let _ = events.try_send(EngineEvent::TrackEnded { user_id });
                 });
             }

@@ -155,7 +155,7 @@ fn drops_duplicates() {
         packet(1, 960),
         "the duplicate is not played twice"
     );
-    assert_eq!(jb.pop(t0), SILENCE, "then the stream ran dry");
+    run_dry(&mut jb, t0);
     let stats = jb.stats();
     assert_eq!((stats.received, stats.duplicates), (3, 1), "{stats:?}");
 }
@@ -268,6 +268,15 @@ fn long_loss_becomes_silence_and_rebuffers() {
     assert_eq!(jb.stats().concealed, 5);
 }
 
+/// With nothing buffered, a playing stream conceals three frames, then falls silent.
+fn run_dry(jb: &mut JitterBuffer, now: Instant) {
+    for _ in 0..3 {
+        assert_eq!(jb.pop(now), Playout::Conceal { samples: 960 }, "stretched");
+        assert!(jb.is_playing());
+    }
+    assert_eq!(jb.pop(now), SILENCE, "then the stream ran dry");
+}
+
 #[test]
 fn running_dry_rebuffers_and_keeps_the_position() {
     let t0 = Instant::now();
@@ -279,7 +288,7 @@ fn running_dry_rebuffers_and_keeps_the_position() {
     for n in 0..3 {
         assert_eq!(jb.pop(t0), packet(n, 960));
     }
-    assert_eq!(jb.pop(t0), SILENCE, "nothing left");
+    run_dry(&mut jb, t0);
     assert!(!jb.is_playing(), "ran dry");
     s.push(&mut jb, t0, 4);
     assert_eq!(jb.pop(t0), SILENCE, "re-buffering: 3 may still come");

@@ -1,5 +1,7 @@
-//! `hearth-bot world`: one `/world` session through the engine's [`WorldClient`], printing one
-//! JSON line per [`WorldEvent`] (with `t_ms`), optionally walking at random.
+//! `hearth-bot world`: a whole client in a world through the engine's [`HearthClient`] (world
+//! session, P2P links, SFU after a promotion, the voice engine), printing one JSON line per event
+//! (with `t_ms`), optionally walking at random, talking (`--tone`, `--wav`) and recording what it
+//! hears (`--record DIR`).
 //!
 //! Credentials, one of: `--token` (with `--world-id`), `--secret` to mint a token locally (with
 //! `--world-id`; `hearth-host` prints the id in its `listening` line), or `--invite` to ask the
@@ -9,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use hearth_client::world_client::{WorldClient, WorldEvent};
+use hearth_client::client::{ClientConfig, ClientEvent, HearthClient};
+use hearth_client::p2p::plan::AudioRange;
+use hearth_client::voice::VoiceEngine;
+use hearth_client::world_client::WorldEvent;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sfu_core::auth::{WorldTokenRequest, mint_world_token};
@@ -77,6 +82,11 @@ pub struct WorldArgs {
     /// Leave after this long (e.g. 10s); stay until Ctrl-C when absent.
     #[arg(long, value_parser = crate::parse_duration)]
     duration: Option<Duration>,
+    #[command(flatten)]
+    voice: crate::voice_args::VoiceArgs,
+    /// Local IP for media sockets.
+    #[arg(long, default_value = "0.0.0.0")]
+    bind: std::net::IpAddr,
 }
 
 /// A token and the world it is for.
@@ -208,7 +218,15 @@ async fn open_session(addr: &str, invite: &str, name: &str) -> anyhow::Result<Se
 pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
     let creds = credentials(&args).await?;
     let started = Instant::now();
-    let (client, mut events) = WorldClient::connect(&args.url, creds.token, creds.world_id).await?;
+    let (engine, voice_events) = VoiceEngine::start(args.voice.voice_config()?)?;
+    let config = ClientConfig {
+        world_url: args.url.clone(),
+        token: creds.token,
+        world_id: creds.world_id,
+        bind_ip: args.bind,
+        range: AudioRange::default(),
+    };
+    let (client, mut events) = HearthClient::connect(config, engine.clone(), voice_events).await?;
     let mut client = Some(client);
     let mut walk: Option<RandomWalk> = None;
     let mut roles = args.roles.clone();
@@ -227,6 +245,7 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
             event = events.recv() => {
                 let Some(event) = event else { break };
                 crate::print_event(started, &event);
+                let ClientEvent::World(event) = event else { continue };
                 match event {
                     WorldEvent::Connected { roles: granted, .. } if !granted.is_empty() => roles = granted,
                     WorldEvent::WorldState { position, world, .. } if args.walk == Walk::Random => {
@@ -262,6 +281,7 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
             }
         }
     }
+    engine.shutdown().await;
     Ok(())
 }
 
