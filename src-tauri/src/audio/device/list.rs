@@ -209,7 +209,7 @@ pub(crate) fn choose_config(
                 .iter()
                 .find_map(|r| (*r).try_with_sample_rate(default.sample_rate()))
         })
-        .or_else(|| usable(default.sample_format()).then(|| default.clone()))
+        .or_else(|| usable(default.sample_format()).then_some(default))
         .ok_or_else(|| DeviceError::Unsupported {
             device: name.clone(),
             reason: format!(

@@ -108,7 +108,7 @@ fn input_stream<T: DeviceSample>(
     let channels = usize::from(config.channels.max(1));
     let (counters, health, errors) = (counters.clone(), health.clone(), health.clone());
     device.build_input_stream::<T, _, _>(
-        config.clone(),
+        *config,
         move |data: &[T], _: &cpal::InputCallbackInfo| {
             health.callbacks.fetch_add(1, Ordering::Relaxed);
             let n = data.len().min(ring.slots());
@@ -163,7 +163,7 @@ fn output_stream<T: DeviceSample>(
     let mut primed = false;
     let (counters, health, errors) = (counters.clone(), health.clone(), health.clone());
     device.build_output_stream::<T, _, _>(
-        config.clone(),
+        *config,
         move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
             health.callbacks.fetch_add(1, Ordering::Relaxed);
             counters

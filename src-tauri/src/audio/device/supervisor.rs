@@ -23,6 +23,10 @@ use super::{
 /// How long [`Supervisor::start`] waits for the first stream before giving up.
 const FIRST_OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A new stream may take this long to deliver its first callback (PulseAudio's ALSA plugin
+/// sometimes needs well over a second) before it counts as stalled.
+const START_GRACE: Duration = Duration::from_secs(3);
+
 /// Builds a stream (not yet playing) for a device and returns it with the engine's ring end.
 pub(crate) type BuildStream<E> = fn(
     &cpal::Device,
@@ -281,7 +285,7 @@ fn watch(shared: &Shared, health: &StreamHealth) -> Option<String> {
         if now != seen {
             seen = now;
             progressed = Instant::now();
-        } else if progressed.elapsed() >= STALL_AFTER {
+        } else if progressed.elapsed() >= if seen == 0 { START_GRACE } else { STALL_AFTER } {
             return Some(format!(
                 "no audio callbacks for {} ms",
                 progressed.elapsed().as_millis()
