@@ -3,15 +3,25 @@
 # Idempotent: only calls apt-get when a package is missing. Needs root (or sudo).
 set -euo pipefail
 
-packages=(pkg-config libopus-dev libasound2-dev chromium)
+# pulseaudio (with libasound2-plugins) gives the audio-device tests a real-time paced virtual
+# device: tests/e2e/devices.rs starts a private daemon with a null sink. Its package would also
+# make PulseAudio the ALSA default of the whole machine (/etc/alsa/conf.d/99-pulse.conf); that
+# file is diverted away before the install, so the machine's ALSA default stays as it was.
+packages=(pkg-config libopus-dev libasound2-dev chromium pulseaudio libasound2-plugins)
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+pulse_default=/etc/alsa/conf.d/99-pulse.conf
+if ! dpkg-divert --list "$pulse_default" | grep -q hearth; then
+  $sudo_cmd mkdir -p /etc/alsa/conf.d
+  $sudo_cmd dpkg-divert --package hearth-deps --rename \
+    --divert "$pulse_default.hearth-disabled" --add "$pulse_default" >/dev/null
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

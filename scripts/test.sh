@@ -7,6 +7,8 @@ scripts/deps.sh
 export CARGO_TERM_COLOR=never
 # CI must not skip the browser test for lack of a browser.
 export HEARTH_REQUIRE_BROWSER=1
+# Nor the audio-device tests for lack of PulseAudio (scripts/deps.sh installs it).
+export HEARTH_REQUIRE_AUDIO=1
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -2,6 +2,7 @@
 //! real Opus. Every wait is bounded.
 
 mod browser;
+mod devices;
 mod interop;
 mod sfu_audio;
 mod sfu_control;

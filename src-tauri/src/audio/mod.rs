@@ -6,9 +6,11 @@
 //! [`OpusEncoder`] and read by [`OpusDecoder`]. [`analysis`] holds the measurements tests and
 //! tools use to decide whether the other side *heard* what was sent.
 //!
-//! Nothing here touches a sound device, so the whole path runs in unit tests and headless bots.
+//! Nothing outside [`device`] touches a sound device, so the whole path runs in unit tests and
+//! headless bots; [`device`] connects it to real capture and playback devices through cpal.
 
 pub mod analysis;
+pub mod device;
 mod jitter;
 mod mixer;
 mod opus;
@@ -70,8 +72,9 @@ pub trait AudioSource: Send {
     /// partly covered by the remaining audio is padded with silence and still returns `true`.
     fn read(&mut self, frame: &mut [i16]) -> bool;
 
-    /// Whether [`AudioSource::read`] paces itself in real time (a capture device blocks until a
-    /// frame is there); the engine then runs no frame clock of its own.
+    /// Whether [`AudioSource::read`] itself keeps real time, by blocking until the next frame
+    /// has been captured (a microphone). The engine runs its own frame timer only for sources
+    /// that are not paced, such as generated tones and files, which answer at once.
     fn paced(&self) -> bool {
         false
     }
