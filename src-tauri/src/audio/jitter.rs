@@ -155,6 +155,8 @@ pub struct JitterBuffer {
     /// Current frame length in samples: the smallest of `frame_history`.
     frame_samples: i64,
     frame_history: VecDeque<i64>,
+    /// Sequence number and timestamp of the last packet pushed (unwrapped).
+    last_pushed: Option<(i64, i64)>,
     arrival: ArrivalJitter,
     target_samples: i64,
     /// Consecutive frames played without their packet.
@@ -176,6 +178,7 @@ impl JitterBuffer {
             newest: None,
             frame_samples: DEFAULT_FRAME_SAMPLES,
             frame_history: VecDeque::with_capacity(FRAME_HISTORY),
+            last_pushed: None,
             arrival: ArrivalJitter::new(),
             target_samples: 0,
             lost_run: 0,
@@ -302,10 +305,14 @@ impl JitterBuffer {
 
     /// Learns the frame length from the timestamp steps to the packet's stored neighbours.
     fn learn_frame(&mut self, seq: i64, timestamp: i64) {
+        // The previous packet may have been played already (a short burst of speech between DTX
+        // pauses plays out at once): remember the last one pushed too.
+        let last = self.last_pushed.replace((seq, timestamp));
         let before = self
             .packets
             .get(&(seq - 1))
-            .map(|p| timestamp - p.timestamp);
+            .map(|p| timestamp - p.timestamp)
+            .or_else(|| last.filter(|(s, _)| *s == seq - 1).map(|(_, t)| timestamp - t));
         let after = self
             .packets
             .get(&(seq + 1))

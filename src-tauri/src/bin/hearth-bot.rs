@@ -13,10 +13,14 @@ use sfu_core::ids::ChannelId;
 
 // The load-test modules live in `hearth-bot/` beside this file, which stays where Cargo.toml
 // names it.
+#[path = "hearth-bot/latency.rs"]
+mod latency;
 #[path = "hearth-bot/load.rs"]
 mod load;
 #[path = "hearth-bot/metrics.rs"]
 mod metrics;
+#[path = "hearth-bot/mix_cost.rs"]
+mod mix_cost;
 #[path = "hearth-bot/report.rs"]
 mod report;
 #[path = "hearth-bot/target.rs"]
@@ -57,6 +61,11 @@ enum Command {
     Load(load::LoadArgs),
     /// Join a world over `/world`; print its events, optionally walking.
     World(world::WorldArgs),
+    /// List the sound devices (JSON).
+    Devices,
+    /// Measure mouth-to-ear latency through the engine (P2P or SFU), or the playout cost per
+    /// remote speaker (`--mix-cost N`).
+    Latency(latency::LatencyArgs),
     /// Load-test the world server: many users walking in their zones, broadcast delay measured.
     WorldLoad(world_load::WorldLoadArgs),
 }
@@ -104,7 +113,13 @@ fn main() -> anyhow::Result<()> {
     // DTLS is up; the load report is what matters there.
     let default_filter = match cli.command {
         Command::Load(_) => "warn,rtc=error,rtc_dtls=error,rtc_ice=error",
-        Command::Sfu(_) | Command::World(_) | Command::WorldLoad(_) => "warn",
+        Command::Sfu(_)
+        | Command::World(_)
+        | Command::WorldLoad(_)
+        | Command::Latency(_)
+        | Command::Devices => {
+            "warn"
+        }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
@@ -118,6 +133,8 @@ fn main() -> anyhow::Result<()> {
         Command::Load(args) => runtime.block_on(load::run(args)),
         Command::World(args) => runtime.block_on(world::run(args)),
         Command::WorldLoad(args) => runtime.block_on(world_load::run(args)),
+        Command::Latency(args) => runtime.block_on(latency::run(args)),
+        Command::Devices => voice_args::list(),
     }
 }
 

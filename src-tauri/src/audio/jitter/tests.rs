@@ -454,6 +454,19 @@ fn learns_10_ms_frames() {
 }
 
 #[test]
+fn learns_10_ms_frames_from_short_bursts_that_play_out_at_once() {
+    // Speech in two-packet bursts between DTX pauses: each packet is played before the next
+    // arrives, so no two are ever buffered together.
+    let t0 = Instant::now();
+    let s = Stream::starting_at(0, 0, 480);
+    let mut jb = JitterBuffer::new(JitterConfig::default());
+    s.push(&mut jb, t0, 0);
+    let _ = jb.pop(t0);
+    s.push(&mut jb, ms(t0, 10), 1);
+    assert_eq!(jb.frame_samples(), 480, "learnt from the packet already played");
+}
+
+#[test]
 fn the_target_is_at_least_one_frame() {
     let s = Stream::new();
     let t0 = Instant::now();

@@ -10,6 +10,7 @@ use hearth_client::audio::{
     AudioSink, AudioSource, EncoderConfig, FrameDuration, NullSink, SilenceSource, SineSource,
     TalkMode, WavSink, WavSource,
 };
+use hearth_client::audio::device::{DeviceInput, DeviceOutput, list_devices};
 use hearth_client::voice::{SinkFactory, VoiceConfig};
 
 /// Audio options.
@@ -28,6 +29,13 @@ pub struct VoiceArgs {
     /// Opus frame length in milliseconds: 10 or 20 (anything under 20 means 10).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(10..=20))]
     pub frame_ms: u32,
+    /// Capture from this sound device (`default` for the system's) instead of a synthetic
+    /// source; voice activity then decides when to send. `hearth-bot devices` lists them.
+    #[arg(long, conflicts_with_all = ["tone", "wav"])]
+    pub input_device: Option<String>,
+    /// Play what is heard on this sound device (`default` for the system's).
+    #[arg(long, conflicts_with = "record")]
+    pub output_device: Option<String>,
     /// Drop this percentage of arriving packets on purpose (loss-recovery tests).
     #[arg(long, default_value_t = 0.0)]
     pub loss_pct: f64,
@@ -36,6 +44,9 @@ pub struct VoiceArgs {
 impl VoiceArgs {
     /// The source to send.
     pub fn source(&self) -> anyhow::Result<Box<dyn AudioSource>> {
+        if let Some(name) = &self.input_device {
+            return Ok(Box::new(DeviceInput::open(device_name(name))?));
+        }
         Ok(match (&self.tone, &self.wav) {
             (Some(hz), _) => Box::new(SineSource::new(*hz, 0.3)),
             (None, Some(path)) => Box::new(WavSource::open(path, false)?),
@@ -70,13 +81,14 @@ impl VoiceArgs {
 
     /// The voice engine's config: the source, the mix recorded to DIR/mix.wav under `--record`.
     pub fn voice_config(&self) -> anyhow::Result<VoiceConfig> {
-        let output: Box<dyn AudioSink> = match &self.record {
-            Some(dir) => {
+        let output: Box<dyn AudioSink> = match (&self.record, &self.output_device) {
+            (_, Some(name)) => Box::new(DeviceOutput::open(device_name(name))?),
+            (Some(dir), None) => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
                 wav_or_null(dir.join("mix.wav"))
             }
-            None => Box::new(NullSink::new()),
+            (None, None) => Box::new(NullSink::new()),
         };
         let mut config = VoiceConfig::new(self.source()?, output);
         config.encoder = EncoderConfig {
@@ -88,10 +100,25 @@ impl VoiceArgs {
         }
         config.receive_loss = (self.loss_pct / 100.0).clamp(0.0, 1.0);
         // A synthetic voice always talks: a steady tone would become the voice detector's noise
-        // floor within seconds.
-        config.talk_mode = TalkMode::Open;
+        // floor within seconds. A microphone sends when someone speaks.
+        config.talk_mode = if self.input_device.is_some() {
+            TalkMode::VoiceActivity
+        } else {
+            TalkMode::Open
+        };
         Ok(config)
     }
+}
+
+/// `default` means the system's default device.
+fn device_name(name: &str) -> Option<&str> {
+    (name != "default").then_some(name)
+}
+
+/// `hearth-bot devices`: the sound devices, as one JSON object.
+pub fn list() -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(&list_devices()?)?);
+    Ok(())
 }
 
 fn wav_or_null(path: PathBuf) -> Box<dyn AudioSink> {
