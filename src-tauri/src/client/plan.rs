@@ -453,7 +453,7 @@ impl MediaPlan {
             }
             for peer in wanted.difference(&connected) {
                 if !self.awaiting_turn.contains(peer) && !self.unreachable.contains(peer) {
-                    self.open(peer.clone(), None);
+                    self.open(peer.clone(), self.turn_for(peer));
                 }
             }
         } else if !matches!(self.sfu, Sfu::Connected { .. }) {
@@ -492,3 +492,7 @@ impl MediaPlan {
         self.proximity.retain(|p, _| peers.contains_key(p));
     }
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

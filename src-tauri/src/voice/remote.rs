@@ -187,6 +187,11 @@ impl RemoteVoice {
     /// Plays the next `out.len()` samples of this voice into `out`; false when nothing is
     /// playing (then `out` is silence). Every stream advances, heard or not.
     pub fn play(&mut self, now: Instant, out: &mut [i16]) -> bool {
+        // Decode before choosing, so a stream that starts playing in this period is heard from
+        // its first sample instead of losing it.
+        for (_, stream) in &mut self.streams {
+            stream.fill(now, out.len());
+        }
         // The SFU wins once it plays: it is where the zone is going.
         self.heard = self
             .streams
@@ -196,7 +201,6 @@ impl RemoteVoice {
             .map(|(p, _)| *p);
         out.fill(0);
         for (path, stream) in &mut self.streams {
-            stream.fill(now, out.len());
             if Some(*path) == self.heard {
                 stream.take(out);
             } else {
@@ -213,3 +217,7 @@ impl RemoteVoice {
         self.heard.is_some()
     }
 }
+
+#[cfg(test)]
+#[path = "remote_tests.rs"]
+mod tests;
