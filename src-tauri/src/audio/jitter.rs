@@ -312,7 +312,10 @@ impl JitterBuffer {
             .packets
             .get(&(seq - 1))
             .map(|p| timestamp - p.timestamp)
-            .or_else(|| last.filter(|(s, _)| *s == seq - 1).map(|(_, t)| timestamp - t));
+            .or_else(|| {
+                last.filter(|(s, _)| *s == seq - 1)
+                    .map(|(_, t)| timestamp - t)
+            });
         let after = self
             .packets
             .get(&(seq + 1))

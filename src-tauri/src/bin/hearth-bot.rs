@@ -117,9 +117,7 @@ fn main() -> anyhow::Result<()> {
         | Command::World(_)
         | Command::WorldLoad(_)
         | Command::Latency(_)
-        | Command::Devices => {
-            "warn"
-        }
+        | Command::Devices => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));

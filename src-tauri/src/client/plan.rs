@@ -173,7 +173,7 @@ impl MediaPlan {
             self.position = position;
         }
         self.peers = peers.into_iter().filter(|(id, _)| *id != self.me).collect();
-        self.replan(Instant::now());
+        self.replan();
     }
 
     /// The zone's topology changed (a promotion announced it).
@@ -186,26 +186,26 @@ impl MediaPlan {
     pub fn peer_joined(&mut self, peer: WorldUserId, at: Position) {
         if peer != self.me {
             self.peers.insert(peer, at);
-            self.replan(Instant::now());
+            self.replan();
         }
     }
 
     pub fn peer_left(&mut self, peer: &WorldUserId) {
         self.peers.remove(peer);
-        self.replan(Instant::now());
+        self.replan();
     }
 
     pub fn peer_moved(&mut self, peer: &WorldUserId, at: Position) {
         if let Some(p) = self.peers.get_mut(peer) {
             *p = at;
-            self.replan(Instant::now());
+            self.replan();
         }
     }
 
     /// This user moved (predicted) or was put back.
     pub fn moved(&mut self, at: Position) {
         self.position = Some(at);
-        self.replan(Instant::now());
+        self.replan();
     }
 
     /// `PROMOTE_TO_SFU` for this user's zone.
@@ -352,11 +352,11 @@ impl MediaPlan {
                     peer: peer.clone(),
                     reason: "replaced",
                 });
-                self.open(peer.clone(), self.turn_for(peer));
+                self.answer(peer.clone());
                 true
             }
             None => {
-                self.open(peer.clone(), self.turn_for(peer));
+                self.answer(peer.clone());
                 true
             }
         }
@@ -379,7 +379,7 @@ impl MediaPlan {
             };
             self.actions.push_back(PlanAction::JoinSfu(promotion));
         }
-        self.replan(now);
+        self.replan();
         if let Sfu::Connected { since, .. } = self.sfu {
             let expired = now >= since + HANDOVER_GRACE;
             let done: Vec<WorldUserId> = self
@@ -396,6 +396,24 @@ impl MediaPlan {
                 });
             }
         }
+    }
+
+    /// Opens a link that answers the offer that just arrived (whoever's id is smaller): it
+    /// makes no offer of its own and is the polite side.
+    fn answer(&mut self, peer: WorldUserId) {
+        let turn = self.turn_for(&peer);
+        self.links.insert(
+            peer.clone(),
+            LinkInfo {
+                state: LinkState::Connecting,
+                relayed: turn.is_some(),
+            },
+        );
+        self.actions.push_back(PlanAction::OpenLink {
+            peer,
+            offers_first: false,
+            turn,
+        });
     }
 
     fn open(&mut self, peer: WorldUserId, turn: Option<TurnServer>) {
@@ -429,7 +447,7 @@ impl MediaPlan {
     }
 
     /// Opens and closes links to match where everyone stands, and sets proximity gains.
-    fn replan(&mut self, _now: Instant) {
+    fn replan(&mut self) {
         let (Some((_, media)), Some(me)) =
             (self.zone.as_ref().map(|(z, m)| (z, *m)), self.position)
         else {

@@ -463,7 +463,11 @@ fn learns_10_ms_frames_from_short_bursts_that_play_out_at_once() {
     s.push(&mut jb, t0, 0);
     let _ = jb.pop(t0);
     s.push(&mut jb, ms(t0, 10), 1);
-    assert_eq!(jb.frame_samples(), 480, "learnt from the packet already played");
+    assert_eq!(
+        jb.frame_samples(),
+        480,
+        "learnt from the packet already played"
+    );
 }
 
 #[test]

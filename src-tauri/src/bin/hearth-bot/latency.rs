@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use hearth_client::audio::{
-    AudioSink, AudioSource, ClickSource, EncoderConfig, FrameDuration, JitterConfig,
-    SilenceSource, TalkMode,
+    AudioSink, AudioSource, ClickSource, EncoderConfig, FrameDuration, JitterConfig, SilenceSource,
+    TalkMode,
 };
 use hearth_client::client::{ClientConfig, HearthClient};
 use hearth_client::p2p::plan::AudioRange;

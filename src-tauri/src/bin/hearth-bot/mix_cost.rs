@@ -33,7 +33,12 @@ pub fn run(speakers: usize) -> anyhow::Result<()> {
         streams.push(packets);
     }
     let mut buffers: Vec<(JitterBuffer, OpusDecoder)> = (0..speakers)
-        .map(|_| Ok((JitterBuffer::new(JitterConfig::default()), OpusDecoder::new()?)))
+        .map(|_| {
+            Ok((
+                JitterBuffer::new(JitterConfig::default()),
+                OpusDecoder::new()?,
+            ))
+        })
         .collect::<anyhow::Result<_>>()?;
     let mut mixer = Mixer::new(FRAME);
     let mut pcm = vec![0i16; 5760];
@@ -44,8 +49,11 @@ pub fn run(speakers: usize) -> anyhow::Result<()> {
         // Simulated time: packets arrive every 20 ms, playout pulls every 20 ms.
         let now = t0 + Duration::from_millis(20 * f as u64);
         mixer.clear();
-        for (s, (jitter, decoder)) in buffers.iter_mut().enumerate() {
-            jitter.push(now, f as u16, (f * FRAME) as u32, &streams[s][f]);
+        for ((jitter, decoder), packets) in buffers.iter_mut().zip(&streams) {
+            let Some(packet) = packets.get(f) else {
+                continue;
+            };
+            jitter.push(now, f as u16, (f * FRAME) as u32, packet);
             let n = match jitter.pop(now) {
                 Playout::Packet { payload, .. } => decoder.decode(&payload, &mut pcm)?,
                 Playout::Fec { next, samples } => decoder.decode_fec(&next, &mut pcm[..samples])?,

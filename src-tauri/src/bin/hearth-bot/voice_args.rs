@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use hearth_client::audio::device::{DeviceInput, DeviceOutput, list_devices};
 use hearth_client::audio::{
     AudioSink, AudioSource, EncoderConfig, FrameDuration, NullSink, SilenceSource, SineSource,
     TalkMode, WavSink, WavSource,
 };
-use hearth_client::audio::device::{DeviceInput, DeviceOutput, list_devices};
 use hearth_client::voice::{SinkFactory, VoiceConfig};
 
 /// Audio options.
