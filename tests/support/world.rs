@@ -202,18 +202,12 @@ impl WorldClient {
 
     /// Walks in a straight line at about 6 tiles/s (under the server's speed limit).
     pub async fn walk(&mut self, x: f64, y: f64) -> anyhow::Result<()> {
-        loop {
-            let (cx, cy) = self.position;
-            let (dx, dy) = (x - cx, y - cy);
-            let d = dx.hypot(dy);
-            if d < 1e-9 {
-                return Ok(());
-            }
-            let step = d.min(0.5);
-            self.position = (cx + dx / d * step, cy + dy / d * step);
-            tokio::time::sleep(Duration::from_millis(85)).await;
-            self.presence(self.position.0, self.position.1).await?;
+        while let Some(next) = super::step_toward(self.position, (x, y)) {
+            self.position = next;
+            tokio::time::sleep(super::STEP_INTERVAL).await;
+            self.presence(next.0, next.1).await?;
         }
+        Ok(())
     }
 
     /// Drains what already arrived (within `for_ms`) into `seen`.

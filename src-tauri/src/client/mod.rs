@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use rtc::peer_connection::configuration::RTCIceServer;
 use sfu_core::ids::ChannelId;
-use sfu_core::world::wire::{ClientMessage, Position, WorldId, WorldUserId};
+use sfu_core::world::wire::{
+    ClientMessage, MediaTopology, Position, WorldId, WorldUserId, ZoneId, ZoneType,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -24,7 +26,7 @@ use crate::p2p::link::{Link, LinkConfig, LinkInput, LinkOutput, decode_sdp};
 use crate::p2p::plan::{AudioRange, ZoneMedia};
 use crate::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
 use crate::voice::{Path, VoiceEngine, VoiceEvent};
-use crate::world_client::{WorldClient, WorldConnectError, WorldEvent};
+use crate::world_client::{PeerView, WorldClient, WorldConnectError, WorldEvent};
 
 /// How the plan's timers are checked when nothing else happens.
 const TICK: Duration = Duration::from_millis(100);
@@ -146,7 +148,7 @@ struct Actor {
     links: BTreeMap<WorldUserId, Link>,
     links_tx: mpsc::Sender<LinkOutput>,
     sfu: Option<SfuSession>,
-    sfu_zone_channel: Option<(sfu_core::world::wire::ZoneId, i64)>,
+    sfu_zone_channel: Option<(ZoneId, i64)>,
     events: mpsc::Sender<ClientEvent>,
 }
 
@@ -232,40 +234,15 @@ impl Actor {
                 peers,
                 ..
             } => {
-                if let Some(plan) = &mut self.plan {
-                    plan.entered_zone(
-                        zone.clone(),
-                        ZoneMedia {
-                            zone_type: *zone_type,
-                            topology: *topology,
-                        },
-                        position.map(|p| Position { x: p.x, y: p.y }),
-                        peers
-                            .iter()
-                            .map(|p| (p.user_id.clone(), Position { x: p.x, y: p.y })),
-                    );
-                }
+                let at = position.map(|p| Position { x: p.x, y: p.y });
+                self.entered_zone(zone, *zone_type, *topology, at, peers);
             }
             WorldEvent::ZoneChanged {
                 zone,
                 zone_type,
                 topology,
                 peers,
-            } => {
-                if let Some(plan) = &mut self.plan {
-                    plan.entered_zone(
-                        zone.clone(),
-                        ZoneMedia {
-                            zone_type: *zone_type,
-                            topology: *topology,
-                        },
-                        None,
-                        peers
-                            .iter()
-                            .map(|p| (p.user_id.clone(), Position { x: p.x, y: p.y })),
-                    );
-                }
-            }
+            } => self.entered_zone(zone, *zone_type, *topology, None, peers),
             WorldEvent::PeerJoined { user_id, x, y, .. } => {
                 if let Some(plan) = &mut self.plan {
                     plan.peer_joined(user_id.clone(), Position { x: *x, y: *y });
@@ -343,6 +320,29 @@ impl Actor {
             _ => {}
         }
         self.emit(ClientEvent::World(event));
+    }
+
+    fn entered_zone(
+        &mut self,
+        zone: &ZoneId,
+        zone_type: ZoneType,
+        topology: MediaTopology,
+        at: Option<Position>,
+        peers: &[PeerView],
+    ) {
+        if let Some(plan) = &mut self.plan {
+            plan.entered_zone(
+                zone.clone(),
+                ZoneMedia {
+                    zone_type,
+                    topology,
+                },
+                at,
+                peers
+                    .iter()
+                    .map(|p| (p.user_id.clone(), Position { x: p.x, y: p.y })),
+            );
+        }
     }
 
     fn deliver(&self, peer: &WorldUserId, input: LinkInput) {

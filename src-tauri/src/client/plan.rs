@@ -402,21 +402,16 @@ impl MediaPlan {
     /// makes no offer of its own and is the polite side.
     fn answer(&mut self, peer: WorldUserId) {
         let turn = self.turn_for(&peer);
-        self.links.insert(
-            peer.clone(),
-            LinkInfo {
-                state: LinkState::Connecting,
-                relayed: turn.is_some(),
-            },
-        );
-        self.actions.push_back(PlanAction::OpenLink {
-            peer,
-            offers_first: false,
-            turn,
-        });
+        self.open_link(peer, false, turn);
     }
 
+    /// Opens a link for the plan: the smaller id offers.
     fn open(&mut self, peer: WorldUserId, turn: Option<TurnServer>) {
+        let offers = offers_first(&self.me, &peer);
+        self.open_link(peer, offers, turn);
+    }
+
+    fn open_link(&mut self, peer: WorldUserId, offers_first: bool, turn: Option<TurnServer>) {
         self.links.insert(
             peer.clone(),
             LinkInfo {
@@ -425,8 +420,8 @@ impl MediaPlan {
             },
         );
         self.actions.push_back(PlanAction::OpenLink {
-            offers_first: offers_first(&self.me, &peer),
             peer,
+            offers_first,
             turn,
         });
     }

@@ -18,9 +18,7 @@ use hearth_client::client::{ClientConfig, HearthClient};
 use hearth_client::p2p::plan::AudioRange;
 use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
 use hearth_client::voice::{Path, VoiceConfig, VoiceEngine};
-use sfu_core::auth::{SfuTokenRequest, mint_sfu_token};
-use sfu_core::ids::{ChannelId, UserId};
-use sfu_core::perms::Permissions;
+use sfu_core::ids::ChannelId;
 use sfu_core::roles::Role;
 use sfu_core::world::wire::WorldId;
 
@@ -255,18 +253,7 @@ impl Sessions {
 }
 
 async fn join_sfu(sfu: &Sfu, user: i64, engine: &VoiceEngine) -> anyhow::Result<SfuClient> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("reading the clock")?
-        .as_secs();
-    let request = SfuTokenRequest {
-        user: UserId(user),
-        channel: ChannelId(7),
-        perms: Permissions::MOVED_GRANT,
-        moved: false,
-        ttl_secs: 3600,
-    };
-    let token = mint_sfu_token(&sfu.secret, &sfu.issuer, &request, now as i64);
+    let token = sfu.member_token(user, 7)?;
     let (client, _events) = SfuClient::connect(SfuClientConfig {
         url: sfu.signal_url.clone(),
         channel: ChannelId(7),

@@ -17,9 +17,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use hearth_client::events::EngineEvent;
 use hearth_client::media::probe::{self, ProbeRecorder};
 use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
-use sfu_core::auth::{SfuTokenRequest, mint_sfu_token};
-use sfu_core::ids::{ChannelId, UserId};
-use sfu_core::perms::Permissions;
+use sfu_core::ids::ChannelId;
 use tokio::sync::mpsc;
 
 use crate::metrics::{self, Scrape};
@@ -206,18 +204,7 @@ async fn join_all(
 
 /// Joins as `user` (probe speaker or silent listener) and waits for media to connect.
 async fn join(sfu: &Sfu, args: &LoadArgs, user: i64, speaks: bool) -> anyhow::Result<Member> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("reading the clock")?
-        .as_secs();
-    let request = SfuTokenRequest {
-        user: UserId(user),
-        channel: ChannelId(args.channel),
-        perms: Permissions::MOVED_GRANT,
-        moved: false,
-        ttl_secs: 3600,
-    };
-    let token = mint_sfu_token(&sfu.secret, &sfu.issuer, &request, now as i64);
+    let token = sfu.member_token(user, args.channel)?;
     let recorder = Arc::new(ProbeRecorder::new());
     let join_started_ns = probe::now_ns();
     let (client, mut events) = SfuClient::connect(SfuClientConfig {

@@ -29,6 +29,28 @@ pub struct Sfu {
 }
 
 impl Sfu {
+    /// A one-hour token for `user` in `channel` with a member's permissions.
+    pub fn member_token(&self, user: i64, channel: i64) -> anyhow::Result<String> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("reading the clock")?
+            .as_secs();
+        let request = sfu_core::auth::SfuTokenRequest {
+            user: sfu_core::ids::UserId(user),
+            channel: sfu_core::ids::ChannelId(channel),
+            perms: sfu_core::perms::Permissions::MOVED_GRANT,
+            moved: false,
+            ttl_secs: 3600,
+        };
+        let now = i64::try_from(now).context("the clock is past 2262")?;
+        Ok(sfu_core::auth::mint_sfu_token(
+            &self.secret,
+            &self.issuer,
+            &request,
+            now,
+        ))
+    }
+
     /// An SFU someone else started, at `signal_url` (`ws://HOST:PORT/signal`).
     pub fn external(
         signal_url: String,
