@@ -17,15 +17,22 @@
 //! Scenarios that need PulseAudio (from `scripts/deps.sh`) are skipped when it is missing,
 //! unless `HEARTH_REQUIRE_AUDIO` is set, which makes that a failure.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use hearth_client::audio::device::{
-    DeviceError, DeviceInput, DeviceOutput, DeviceStatus, StreamPreference, list_devices,
+    DeviceCounters, DeviceError, DeviceInput, DeviceOutput, DeviceStatus, StreamPreference,
+    list_devices,
 };
-use hearth_client::audio::{AudioSink, AudioSource, SineSource, analysis};
+use hearth_client::audio::{AudioSink, AudioSource, SineSource, TalkMode, analysis};
+use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_client::voice::{VoiceConfig, VoiceEngine};
+use hearth_e2e::{Bot, tone_power};
+use sfu_core::ids::ChannelId;
 
 /// Tells the child which scenario to run.
 const SCENARIO_ENV: &str = "HEARTH_DEVICE_SCENARIO";
@@ -59,8 +66,10 @@ fn capture_delivers_the_injected_tone() -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "known issue: cpal's ALSA output on the PulseAudio plugin stops calling back after \
-            ~1500 frames on this machine; run with --ignored to reproduce"]
+#[ignore = "known issue: cpal 0.18's ALSA output on the PulseAudio plugin writes its first \
+            ~1500 frames, then sees avail 0 for over a second (the supervisor calls it lost and \
+            re-opens it), reaching about 8,000 of 44,100 frames/s; a fixed period (256..4096 \
+            frames) does not change it; run with --ignored to reproduce"]
 fn playback_reaches_the_device() -> anyhow::Result<()> {
     run_scenario("playback", true)
 }
@@ -68,6 +77,11 @@ fn playback_reaches_the_device() -> anyhow::Result<()> {
 #[test]
 fn a_lost_device_is_reported_and_reopened_when_it_returns() -> anyhow::Result<()> {
     run_scenario("loss", true)
+}
+
+#[test]
+fn a_call_survives_losing_its_devices() -> anyhow::Result<()> {
+    run_scenario("call", true)
 }
 
 /// Runs one scenario in a child process with a private ALSA/PulseAudio setup.
@@ -181,6 +195,7 @@ fn scenario_child() -> anyhow::Result<()> {
         Some("capture") => capture_scenario(&scratch)?,
         Some("playback") => playback_scenario(&scratch)?,
         Some("loss") => loss_scenario(&scratch)?,
+        Some("call") => call_scenario(&scratch)?,
         other => bail!("unknown device scenario {other:?}"),
     }
     println!("{DONE}");
@@ -245,6 +260,9 @@ fn capture_scenario(scratch: &Path) -> anyhow::Result<()> {
     let mut input = DeviceInput::open_with(Some("alsa:hearth_tone"), DEVICE_FORMAT)
         .context("opening the tone capture device")?;
     ensure!(input.paced(), "a device input is a paced source");
+    // The PulseAudio plugin can take well over a second to deliver its first period.
+    let (_, startup) = read_until_audio(&mut input, Duration::from_secs(4));
+    println!("first audio after {startup:?}");
     let captured = read_for(&mut input, Duration::from_millis(1_500));
     let elapsed_ms = captured.1.as_millis();
     let samples = captured.0;
@@ -265,8 +283,8 @@ fn capture_scenario(scratch: &Path) -> anyhow::Result<()> {
         "and only that tone: 1 kHz has {off}, 440 Hz {power}"
     );
     ensure!(
-        elapsed_ms >= 1_000,
-        "reading 1.5 s of audio must take about 1.5 s on a paced device, took {elapsed_ms} ms"
+        (1_400..=1_800).contains(&elapsed_ms),
+        "reading 1.5 s of audio must take 1.5 s on a paced device, took {elapsed_ms} ms"
     );
     ensure!(
         input.status() == DeviceStatus::Running,
@@ -327,7 +345,9 @@ fn loss_scenario(scratch: &Path) -> anyhow::Result<()> {
     let mut input = DeviceInput::open_with(Some("alsa:hearth_tone"), DEVICE_FORMAT)
         .context("opening capture")?;
     let mut output = DeviceOutput::open(Some("alsa:hearth_out")).context("opening playback")?;
-    let (before, _) = read_for(&mut input, Duration::from_millis(2_000));
+    let (_, startup) = read_until_audio(&mut input, Duration::from_secs(4));
+    println!("first audio after {startup:?}");
+    let (before, _) = read_for(&mut input, Duration::from_millis(1_000));
     ensure!(
         analysis::goertzel_power(&before[before.len() / 2..], TONE_HZ) > HEARD,
         "the tone must be heard before the device is lost"
@@ -417,6 +437,214 @@ fn loss_scenario(scratch: &Path) -> anyhow::Result<()> {
     );
     ensure!(output.counters().frames > frames, "and play again");
     Ok(())
+}
+
+/// A device input whose status stays visible to the test after the engine has taken it.
+struct Watched {
+    input: DeviceInput,
+    seen: Arc<Mutex<(DeviceStatus, DeviceCounters)>>,
+}
+
+impl AudioSource for Watched {
+    fn read(&mut self, frame: &mut [i16]) -> bool {
+        let more = self.input.read(frame);
+        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) =
+            (self.input.status(), self.input.counters());
+        more
+    }
+
+    fn paced(&self) -> bool {
+        self.input.paced()
+    }
+}
+
+/// Power of `hz` in the last `ms` of what `bot` heard from `user`.
+fn recent_power(bot: &Bot, user: i64, hz: f32, ms: usize) -> (f64, usize) {
+    let heard = bot.heard(user);
+    let from = heard.len().saturating_sub(ms * 48);
+    (tone_power(&heard[from..], hz), heard.len())
+}
+
+/// The tone captured by the device is heard when its power over the last 600 ms passes this.
+/// Lower than [`HEARD`]: capture through the ALSA PulseAudio plugin delivers only part of real
+/// time (see the capture scenario), the rest of each second is filled with silence.
+const CALL_HEARD: f64 = 0.000_5;
+
+/// A real call through the engine: a [`DeviceInput`] (the injected tone) and a [`DeviceOutput`]
+/// in a `VoiceEngine` joined to an SFU channel, and a bot listening. The sound server dies
+/// mid-call and comes back.
+fn call_scenario(scratch: &Path) -> anyhow::Result<()> {
+    let mut pulse = Pulse::start(scratch)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let input = DeviceInput::open_with(Some("alsa:hearth_tone"), DEVICE_FORMAT)
+        .context("opening capture")?;
+    let output = DeviceOutput::open(Some("alsa:hearth_out")).context("opening playback")?;
+    let seen = Arc::new(Mutex::new((input.status(), input.counters())));
+    let watched = Watched {
+        input,
+        seen: seen.clone(),
+    };
+    let status = || seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    const USER: i64 = 1;
+    const CHANNEL: i64 = 7;
+    runtime.block_on(async {
+        let host = hearth_e2e::host().await?;
+        let mut config = VoiceConfig::new(Box::new(watched), Box::new(output));
+        config.talk_mode = TalkMode::Open;
+        let (engine, _voice_events) = VoiceEngine::start(config)?;
+        let (client, mut events) = SfuClient::connect(SfuClientConfig {
+            url: hearth_e2e::signal_url(&host),
+            channel: ChannelId(CHANNEL),
+            token: hearth_e2e::token(USER, CHANNEL, hearth_e2e::MEMBER),
+            uplink: Uplink::Engine(engine.clone()),
+            downlink: Downlink::Engine(engine.clone()),
+            bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        })
+        .await
+        .context("joining with the device engine")?;
+        let events_log = Arc::new(Mutex::new(Vec::new()));
+        let log = events_log.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                log.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(format!("{event:?}"));
+            }
+        });
+        let mut bot = Bot::join(&host, 2, CHANNEL, hearth_e2e::MEMBER, Some(660.0)).await?;
+        let started = Instant::now();
+
+        // 1. The bot hears the device's tone.
+        let heard_at = wait_for(Duration::from_secs(8), || {
+            recent_power(&bot, USER, TONE_HZ, 600).0 > CALL_HEARD
+        })
+        .await;
+        let (before, n_before) = recent_power(&bot, USER, TONE_HZ, 600);
+        let off_before = {
+            let heard = bot.heard(USER);
+            tone_power(&heard[heard.len().saturating_sub(600 * 48)..], 1_000.0)
+        };
+        println!(
+            "call: tone heard after {heard_at:?}: power {before:.5} (1 kHz {off_before:.6}), \
+             {n_before} samples, input {:?}",
+            status()
+        );
+        ensure!(
+            heard_at.is_some(),
+            "the bot must hear the device's tone: power {before}, {n_before} samples"
+        );
+        ensure!(
+            off_before < before / 5.0,
+            "and it is the tone: 1 kHz {off_before}"
+        );
+
+        // 2. The sound server dies: the device is lost, the call goes on without its audio.
+        pulse.kill();
+        let killed = Instant::now();
+        let lost_after = wait_for(Duration::from_secs(5), || {
+            status().0 != DeviceStatus::Running
+        })
+        .await;
+        println!(
+            "call: input after killing the daemon ({lost_after:?}): {:?}",
+            status()
+        );
+        ensure!(lost_after.is_some(), "the input must report the loss");
+        // What was captured before the loss may still be in flight.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mark = bot.heard_len(USER);
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        let gap = hearth_e2e::since(&bot, USER, mark);
+        let during = tone_power(&gap, TONE_HZ);
+        println!(
+            "call: {:?} after the kill: the bot got {} samples in the last second, tone power \
+             {during:.6}; input {:?}",
+            killed.elapsed(),
+            gap.len(),
+            status()
+        );
+        ensure!(
+            during < CALL_HEARD / 5.0,
+            "the tone stops while the device is lost: {during} (was {before})"
+        );
+        ensure!(
+            status().0 != DeviceStatus::Running,
+            "still lost while the daemon is down: {:?}",
+            status()
+        );
+
+        // 3. The sound server returns: the device re-opens and the tone is heard again.
+        pulse.restart()?;
+        let restarted = Instant::now();
+        let mark = bot.heard_len(USER);
+        let heard_again = |bot: &Bot| {
+            let new = hearth_e2e::since(bot, USER, mark);
+            let tail = &new[new.len().saturating_sub(600 * 48)..];
+            (tone_power(tail, TONE_HZ), new.len())
+        };
+        let back_after = wait_for(Duration::from_secs(8), || {
+            status().0 == DeviceStatus::Running && heard_again(&bot).0 > CALL_HEARD
+        })
+        .await;
+        let (after, n_after) = heard_again(&bot);
+        println!(
+            "call: after restarting the daemon ({back_after:?}): power {after:.5} over {n_after} \
+             new samples, input {:?}; whole call {:?}",
+            status(),
+            started.elapsed()
+        );
+        ensure!(
+            back_after.is_some(),
+            "the tone must be heard again once the device is back: power {after}, input {:?}, \
+             {:?} after the restart",
+            status(),
+            restarted.elapsed()
+        );
+        ensure!(status().1.reopens >= 1, "the input was re-opened");
+        let log = events_log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        println!("call: client events: {log:?}");
+        ensure!(
+            !log.iter()
+                .any(|e| e.contains("Disconnected") || e.contains("Closed")),
+            "the SFU session must not end: {log:?}"
+        );
+        bot.leave().await;
+        client.leave().await;
+        engine.shutdown().await;
+        anyhow::Ok(())
+    })
+}
+
+/// Polls `done` every 50 ms for up to `limit`; returns how long it took, if it came true.
+async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// Reads frames until the device has delivered some audio (or `limit` passed); returns whether
+/// it did and how long that took.
+fn read_until_audio(input: &mut DeviceInput, limit: Duration) -> (bool, Duration) {
+    let started = Instant::now();
+    let mut frame = vec![0i16; FRAME];
+    while started.elapsed() < limit {
+        input.read(&mut frame);
+        if input.counters().frames > 0 {
+            return (true, started.elapsed());
+        }
+    }
+    (false, started.elapsed())
 }
 
 /// Reads `duration` of audio from `input`; returns it and how long that took.

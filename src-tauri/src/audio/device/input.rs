@@ -13,8 +13,9 @@ use super::supervisor::{Attached, Supervisor};
 use super::{DeviceCounters, DeviceError, DeviceStatus, StreamPreference};
 use crate::audio::{AudioSource, SAMPLES_PER_MS};
 
-/// How long [`DeviceInput::read`] waits for a frame, in frame periods, before it gives silence.
-const WAIT_PERIODS: u32 = 2;
+/// How far [`DeviceInput::read`]'s own frame clock may fall behind real time, in frame periods,
+/// before it is reset (after the caller stopped reading for a while).
+const MAX_BEHIND_PERIODS: u32 = 5;
 
 /// How often a waiting [`DeviceInput::read`] looks at the ring again.
 const WAIT_STEP: Duration = Duration::from_millis(1);
@@ -28,8 +29,10 @@ const DRAIN_CHUNK: usize = 4_096;
 
 /// A capture device (microphone) delivering mono 48 kHz `i16` frames.
 ///
-/// [`read`](AudioSource::read) blocks until a whole frame has been captured, for at most two
-/// frame periods, then fills in silence: the device's clock paces the caller
+/// [`read`](AudioSource::read) blocks until a whole frame has been captured, or until the frame
+/// is late by the wall clock (frames are due one period apart; one period of slack), then fills
+/// in silence:
+/// the device's clock paces the caller, and frames keep real time when it falters
 /// ([`paced`](AudioSource::paced) is `true`). It never ends: while the device is lost it
 /// yields silence, and audio resumes once the device has been re-opened.
 pub struct DeviceInput {
@@ -37,6 +40,10 @@ pub struct DeviceInput {
     stream: Option<(Consumer<f32>, CaptureConverter)>,
     pending: VecDeque<i16>,
     scratch: Vec<f32>,
+    /// When the next frame is due by the wall clock: a read that finds no audio waits until
+    /// then and gives silence, so frames keep coming at real time while the device is late,
+    /// stalled or lost.
+    due: Option<Instant>,
 }
 
 impl DeviceInput {
@@ -70,6 +77,7 @@ impl DeviceInput {
             stream: None,
             pending: VecDeque::new(),
             scratch: Vec::with_capacity(DRAIN_CHUNK),
+            due: None,
         })
     }
 
@@ -148,7 +156,16 @@ impl AudioSource for DeviceInput {
     fn read(&mut self, frame: &mut [i16]) -> bool {
         let want = frame.len();
         let period = Duration::from_micros((want / SAMPLES_PER_MS.max(1)) as u64 * 1_000);
-        let deadline = Instant::now() + period * WAIT_PERIODS;
+        let now = Instant::now();
+        // The frame clock: one period per frame read. Audio that is there is returned at once
+        // (the device's clock paces the caller); a frame with no audio waits until it is due.
+        // A late device gets one period of slack past that.
+        let due = match self.due {
+            Some(due) if due + period * MAX_BEHIND_PERIODS >= now => due,
+            _ => now,
+        };
+        self.due = Some(due + period);
+        let deadline = due + period;
         loop {
             self.refresh();
             self.drain(want);
