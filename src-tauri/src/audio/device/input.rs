@@ -9,7 +9,7 @@ use rtrb::Consumer;
 use super::convert::CaptureConverter;
 use super::list::Direction;
 use super::stream::build_input;
-use super::supervisor::{Attached, Supervisor};
+use super::supervisor::Supervisor;
 use super::{DeviceCounters, DeviceError, DeviceStatus, StreamPreference};
 use crate::audio::{AudioSource, SAMPLES_PER_MS};
 
@@ -98,20 +98,8 @@ impl DeviceInput {
 
     /// Picks up a re-opened stream, drops an abandoned one.
     fn refresh(&mut self) {
-        if let Some(Attached {
-            ring,
-            sample_rate,
-            channels,
-        }) = self.supervisor.take_attached()
-        {
-            match CaptureConverter::new(sample_rate, channels) {
-                Ok(converter) => self.stream = Some((ring, converter)),
-                Err(e) => {
-                    tracing::warn!(error = %e, sample_rate, "cannot convert this capture rate");
-                    self.stream = None;
-                }
-            }
-        }
+        self.supervisor
+            .attach_into(&mut self.stream, CaptureConverter::new);
         if self
             .stream
             .as_ref()

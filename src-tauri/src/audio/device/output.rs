@@ -7,7 +7,7 @@ use rtrb::Producer;
 use super::convert::PlaybackConverter;
 use super::list::Direction;
 use super::stream::build_output;
-use super::supervisor::{Attached, Supervisor};
+use super::supervisor::Supervisor;
 use super::{DeviceCounters, DeviceError, DeviceStatus, StreamPreference};
 use crate::audio::AudioSink;
 
@@ -74,20 +74,8 @@ impl DeviceOutput {
 
     /// Picks up a re-opened stream, drops an abandoned one.
     fn refresh(&mut self) {
-        if let Some(Attached {
-            ring,
-            sample_rate,
-            channels,
-        }) = self.supervisor.take_attached()
-        {
-            match PlaybackConverter::new(sample_rate, channels) {
-                Ok(converter) => self.stream = Some((ring, converter)),
-                Err(e) => {
-                    tracing::warn!(error = %e, sample_rate, "cannot convert to this playback rate");
-                    self.stream = None;
-                }
-            }
-        }
+        self.supervisor
+            .attach_into(&mut self.stream, PlaybackConverter::new);
         if self
             .stream
             .as_ref()

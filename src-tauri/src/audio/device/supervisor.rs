@@ -135,6 +135,29 @@ impl<E> Supervisor<E> {
         self.attached.try_iter().last()
     }
 
+    /// Swaps a freshly opened stream into `stream`, with the converter `convert` makes for its
+    /// format; a format that cannot be converted leaves no stream (logged).
+    pub(crate) fn attach_into<C, X: std::fmt::Display>(
+        &self,
+        stream: &mut Option<(E, C)>,
+        convert: impl FnOnce(u32, u16) -> Result<C, X>,
+    ) {
+        if let Some(Attached {
+            ring,
+            sample_rate,
+            channels,
+        }) = self.take_attached()
+        {
+            *stream = match convert(sample_rate, channels) {
+                Ok(converter) => Some((ring, converter)),
+                Err(e) => {
+                    tracing::warn!(error = %e, sample_rate, channels, "cannot convert this device format");
+                    None
+                }
+            };
+        }
+    }
+
     /// Current health of the device.
     pub(crate) fn status(&self) -> DeviceStatus {
         self.shared
