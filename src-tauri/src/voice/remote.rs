@@ -130,19 +130,15 @@ impl RemoteVoice {
 
     /// A packet of this user's voice arrived on `path`.
     pub fn push(&mut self, now: Instant, path: Path, seq: u16, timestamp: u32, payload: &[u8]) {
-        let stream = match self.streams.iter().position(|(p, _)| *p == path) {
-            Some(i) => &mut self.streams[i].1,
-            None => {
-                self.streams.push((path, Stream::new(self.config)));
-                self.streams.sort_by_key(|(p, _)| *p);
-                let i = self
-                    .streams
-                    .iter()
-                    .position(|(p, _)| *p == path)
-                    .unwrap_or_default();
-                &mut self.streams[i].1
+        // Kept sorted by path, P2P first.
+        let i = match self.streams.binary_search_by_key(&path, |(p, _)| *p) {
+            Ok(i) => i,
+            Err(i) => {
+                self.streams.insert(i, (path, Stream::new(self.config)));
+                i
             }
         };
+        let stream = &mut self.streams[i].1;
         stream.ended = false;
         stream.last_packet = now;
         stream.jitter.push(now, seq, timestamp, payload);
