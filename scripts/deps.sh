@@ -3,11 +3,12 @@
 # Idempotent: only calls apt-get when a package is missing. Needs root (or sudo).
 set -euo pipefail
 
-# pulseaudio (with libasound2-plugins) gives the audio-device tests a real-time paced virtual
-# device: tests/e2e/devices.rs starts a private daemon with a null sink. Its package would also
+# pulseaudio (with pulseaudio-utils for parec) gives the audio-device tests a real-time paced
+# virtual device: tests/e2e/devices/ starts a private daemon with null sinks, reached through
+# cpal's native PulseAudio host. Its package would also
 # make PulseAudio the ALSA default of the whole machine (/etc/alsa/conf.d/99-pulse.conf); that
 # file is diverted away before the install, so the machine's ALSA default stays as it was.
-packages=(pkg-config libopus-dev libasound2-dev chromium pulseaudio libasound2-plugins)
+packages=(pkg-config libopus-dev libasound2-dev chromium pulseaudio pulseaudio-utils)
 sudo_cmd=""
 [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 pulse_default=/etc/alsa/conf.d/99-pulse.conf

@@ -28,10 +28,9 @@ pub(super) fn recent_power(bot: &Bot, user: i64, hz: f32, ms: usize) -> (f64, us
     (tone_power(&heard[from..], hz), heard.len())
 }
 
-/// The tone captured by the device is heard when its power over the last 600 ms passes this.
-/// Lower than [`HEARD`]: capture through the ALSA PulseAudio plugin delivers only part of real
-/// time (see the capture scenario), the rest of each second is filled with silence.
-pub(super) const CALL_HEARD: f64 = 0.000_5;
+/// The tone captured by the device is heard when its power over the last 600 ms passes this:
+/// the same as outside a call, since the device captures in real time.
+pub(super) const CALL_HEARD: f64 = HEARD;
 
 /// A real call through the engine: a [`DeviceInput`] (the injected tone) and a [`DeviceOutput`]
 /// in a `VoiceEngine` joined to an SFU channel, and a bot listening. The sound server dies
@@ -42,9 +41,9 @@ pub(super) fn call_scenario(scratch: &Path) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let input = DeviceInput::open_with(Some("alsa:hearth_tone"), DEVICE_FORMAT)
-        .context("opening capture")?;
-    let output = DeviceOutput::open(Some("alsa:hearth_out")).context("opening playback")?;
+    let input =
+        DeviceInput::open_with(Some(TONE_SOURCE), DEVICE_FORMAT).context("opening capture")?;
+    let output = DeviceOutput::open(Some(SINK)).context("opening playback")?;
     let seen = Arc::new(Mutex::new((input.status(), input.counters())));
     let watched = Watched {
         input,

@@ -2,7 +2,11 @@
 
 use super::*;
 
-/// A private PulseAudio daemon with one null sink, `hearth`, in the scratch directory.
+/// A private PulseAudio daemon in the scratch directory (its script is written by
+/// [`Scratch::write_config`]): a null sink, `hearth`, the default sink, and a second null sink,
+/// `hearth_tone`, into which the daemon plays a 440 Hz sine, so that its monitor
+/// `hearth_tone.monitor`, the default source, captures the tone; all paced in real time by
+/// the daemon's clock. (PulseAudio's own sine source delivers in 2-second blocks.)
 pub(super) struct Pulse {
     scratch: PathBuf,
     daemon: Option<Child>,
@@ -42,11 +46,8 @@ impl Pulse {
                 "--log-target=stderr",
                 "--log-level=notice",
             ])
-            .arg(format!(
-                "--load=module-native-protocol-unix socket={} auth-anonymous=1",
-                socket.display()
-            ))
-            .arg("--load=module-null-sink sink_name=hearth rate=48000 channels=2")
+            .arg("-F")
+            .arg(self.scratch.join("default.pa"))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -113,53 +114,81 @@ impl Scratch {
         self.path.join("run/pulse/native")
     }
 
-    /// Writes `.asoundrc`, the PulseAudio client config and the tone file.
+    /// Writes `.asoundrc`, the PulseAudio client config and the daemon's script.
     pub(super) fn write_config(&self) -> anyhow::Result<()> {
-        // The `file` PCM reads its file in the stream's own format, which is what the device
-        // opens with: f32, stereo, 44.1 kHz (see DEVICE_FORMAT).
-        let bytes: Vec<u8> = (0..DEVICE_RATE as usize * 20)
-            .flat_map(|i| {
-                let t = i as f32 / DEVICE_RATE as f32;
-                let s = 0.3 * (std::f32::consts::TAU * TONE_HZ * t).sin();
-                [s, s]
-            })
-            .flat_map(f32::to_le_bytes)
-            .collect();
-        std::fs::write(self.path.join("tone.raw"), bytes)?;
         std::fs::write(self.path.join("client.conf"), "autospawn = no\n")?;
-        let dir = self.path.display();
-        let asoundrc = format!(
-            r#"# Hearth device tests: a private ALSA configuration (HOME points here).
-pcm.!default {{ type hw card 63 }}
-ctl.!default {{ type hw card 63 }}
-pcm.hearth_out {{
-    type pulse
-    hint {{ show on description "Hearth test: PulseAudio null sink" }}
-}}
-pcm.hearth_in {{
-    type pulse
-    device "hearth.monitor"
-    hint {{ show on description "Hearth test: null sink monitor" }}
-}}
-pcm.hearth_tone {{
-    type file
-    slave.pcm "hearth_in"
-    file "/dev/null"
-    infile "{dir}/tone.raw"
-    format "raw"
-    hint {{ show on description "Hearth test: capture of a 440 Hz tone file" }}
-}}
-pcm.hearth_record {{
-    type file
-    slave.pcm "hearth_out"
-    file "{dir}/played.raw"
-    format "raw"
-    hint {{ show on description "Hearth test: null sink, recorded to a file" }}
-}}
-"#
+        let socket = self.socket();
+        let script = format!(
+            "# Hearth device tests: a private PulseAudio daemon.
+load-module module-native-protocol-unix socket={} auth-anonymous=1
+load-module module-null-sink sink_name=hearth rate=48000 channels=2
+load-module module-null-sink sink_name=hearth_tone rate=48000 channels=2
+load-module module-sine sink=hearth_tone frequency={TONE_HZ}
+set-default-sink hearth
+set-default-source hearth_tone.monitor
+",
+            socket.display()
         );
+        std::fs::write(self.path.join("default.pa"), script)?;
+        let asoundrc = r#"# Hearth device tests: a private ALSA configuration (HOME points here).
+pcm.!default { type hw card 63 }
+ctl.!default { type hw card 63 }
+"#;
         std::fs::write(self.path.join(".asoundrc"), asoundrc)?;
         Ok(())
+    }
+}
+
+/// Records what reaches the null sink (its monitor) with `parec`, PulseAudio's own client, as
+/// f32 stereo at [`DEVICE_RATE`]; stopped (by its pid) on drop.
+pub(super) struct Recorder {
+    child: Option<Child>,
+    path: PathBuf,
+}
+
+impl Recorder {
+    pub(super) fn start(scratch: &Path) -> anyhow::Result<Self> {
+        let path = scratch.join("played.raw");
+        let child = Command::new("parec")
+            .args(["-d", "hearth.monitor", "--raw", "--format=float32le"])
+            .arg(format!("--rate={DEVICE_RATE}"))
+            .args(["--channels=2", "--latency-msec=20"])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&path)?)
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting parec")?;
+        Ok(Self {
+            child: Some(child),
+            path,
+        })
+    }
+
+    /// Stops recording and returns the frames recorded.
+    pub(super) fn finish(mut self) -> anyhow::Result<Vec<[f32; 2]>> {
+        self.stop();
+        let bytes = std::fs::read(&self.path).context("reading what parec recorded")?;
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|b| {
+                let l = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let r = f32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+                [l, r]
+            })
+            .collect())
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -2,15 +2,10 @@
 
 use super::*;
 
-pub(super) fn list_scenario() -> anyhow::Result<()> {
+pub(super) fn list_scenario(scratch: &Path) -> anyhow::Result<()> {
+    // No sound server: ALSA alone, whose default points at a missing card.
     let list = list_devices().context("listing devices")?;
-    println!(
-        "devices: {}",
-        serde_json::to_string_pretty(&serde_json::json!({
-            "inputs": list.inputs.iter().map(|d| &d.name).collect::<Vec<_>>(),
-            "outputs": list.outputs.iter().map(|d| &d.name).collect::<Vec<_>>(),
-        }))?
-    );
+    print_list("without a sound server", &list)?;
     for (what, devices) in [("inputs", &list.inputs), ("outputs", &list.outputs)] {
         let default: Vec<_> = devices.iter().filter(|d| d.is_default).collect();
         ensure!(
@@ -19,11 +14,11 @@ pub(super) fn list_scenario() -> anyhow::Result<()> {
         );
         ensure!(
             default[0].name == "alsa:default",
-            "the default {what} device is alsa:default"
+            "without a sound server the default {what} device is alsa:default"
         );
         ensure!(
-            devices.iter().any(|d| d.name == "alsa:hearth_tone"),
-            "the test's own PCMs are listed among the {what}: {devices:?}"
+            devices.iter().any(|d| d.name == "alsa:null"),
+            "ALSA's own PCMs are listed among the {what}: {devices:?}"
         );
     }
     let input = DeviceInput::open(Some("alsa:default"));
@@ -52,30 +47,90 @@ pub(super) fn list_scenario() -> anyhow::Result<()> {
         ),
         "an unknown name is NotFound"
     );
+    ensure!(
+        matches!(
+            DeviceOutput::open(Some("pulseaudio:hearth")),
+            Err(DeviceError::Unavailable { .. })
+        ),
+        "a device of a host that is not running is Unavailable"
+    );
+
+    // A sound server answers: its devices are listed beside ALSA's, and its defaults are the
+    // defaults.
+    if let Err(missing) = pulse_available() {
+        ensure!(
+            std::env::var_os("HEARTH_REQUIRE_AUDIO").is_none(),
+            "{missing} (HEARTH_REQUIRE_AUDIO is set)"
+        );
+        println!("SKIPPED listing with a sound server: {missing}");
+        return Ok(());
+    }
+    let _pulse = Pulse::start(scratch)?;
+    let list = list_devices().context("listing devices with PulseAudio")?;
+    print_list("with PulseAudio", &list)?;
+    for (what, devices, default, other) in [
+        (
+            "inputs",
+            &list.inputs,
+            "pulseaudio:hearth_tone.monitor",
+            "pulseaudio:hearth.monitor",
+        ),
+        ("outputs", &list.outputs, "pulseaudio:hearth", "alsa:null"),
+    ] {
+        let defaults: Vec<_> = devices.iter().filter(|d| d.is_default).collect();
+        ensure!(
+            defaults.len() == 1 && defaults[0].name == default,
+            "the default {what} device is the sound server's {default}: {devices:?}"
+        );
+        ensure!(
+            devices.iter().any(|d| d.name == other)
+                && devices.iter().any(|d| d.name == "alsa:default"),
+            "{other} and the ALSA devices are listed among the {what}: {devices:?}"
+        );
+    }
+    let output = DeviceOutput::open(None).context("the default output opens")?;
+    ensure!(
+        output.device() == "pulseaudio:hearth",
+        "the default output is the sound server's: {}",
+        output.device()
+    );
+    Ok(())
+}
+
+fn print_list(when: &str, list: &DeviceList) -> anyhow::Result<()> {
+    println!(
+        "devices {when}: {}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "inputs": list.inputs.iter().map(|d| &d.name).collect::<Vec<_>>(),
+            "outputs": list.outputs.iter().map(|d| &d.name).collect::<Vec<_>>(),
+        }))?
+    );
     Ok(())
 }
 
 pub(super) fn capture_scenario(scratch: &Path) -> anyhow::Result<()> {
     let _pulse = Pulse::start(scratch)?;
-    let mut input = DeviceInput::open_with(Some("alsa:hearth_tone"), DEVICE_FORMAT)
+    let mut input = DeviceInput::open_with(Some(TONE_SOURCE), DEVICE_FORMAT)
         .context("opening the tone capture device")?;
     ensure!(input.paced(), "a device input is a paced source");
-    // The PulseAudio plugin can take well over a second to deliver its first period.
-    let (_, startup) = read_until_audio(&mut input, Duration::from_secs(4));
-    println!("first audio after {startup:?}");
-    let captured = read_for(&mut input, Duration::from_millis(1_500));
-    let elapsed_ms = captured.1.as_millis();
-    let samples = captured.0;
+    let startup = read_until_flowing(&mut input, Duration::from_secs(4));
+    println!("audio flows after {startup:?}");
+    let before = input.counters();
+    let (samples, elapsed) = read_for(&mut input, Duration::from_millis(2_000));
+    let after = input.counters();
+    let rate = (after.frames - before.frames) as f64 / elapsed.as_secs_f64();
+    let silent = after.silent_samples - before.silent_samples;
     println!(
-        "captured {} samples in {elapsed_ms} ms: {:?}",
+        "captured {} samples in {elapsed:?}: the device delivered {rate:.0} frames/s \
+         (of {DEVICE_RATE}); {silent} samples filled with silence; {after:?}",
         samples.len(),
-        input.counters()
     );
-    let steady = &samples[samples.len() / 2..];
+    let steady = &samples[samples.len() / 4..];
     let power = analysis::goertzel_power(steady, TONE_HZ);
     let off = analysis::goertzel_power(steady, 1_000.0);
+    // The frames that do not arrive (see below) are silence, and break the tone's phase.
     ensure!(
-        power > HEARD,
+        power > HEARD / 4.0,
         "the captured audio must carry the 440 Hz tone: power {power}"
     );
     ensure!(
@@ -83,12 +138,19 @@ pub(super) fn capture_scenario(scratch: &Path) -> anyhow::Result<()> {
         "and only that tone: 1 kHz has {off}, 440 Hz {power}"
     );
     ensure!(
-        (1_400..=1_800).contains(&elapsed_ms),
-        "reading 1.5 s of audio must take 1.5 s on a paced device, took {elapsed_ms} ms"
+        (1_900..=2_300).contains(&elapsed.as_millis()),
+        "reading 2 s of audio must take 2 s on a paced device, took {elapsed:?}"
+    );
+    // Known shortfall: cpal 0.18 asks PulseAudio for a record buffer (maxlength) of a single
+    // fragment, and about 7% of the captured frames do not arrive (40,800 of 44,100 frames/s
+    // here); the input fills those in with silence.
+    ensure!(
+        (f64::from(DEVICE_RATE) * 0.8..=f64::from(DEVICE_RATE) * 1.05).contains(&rate),
+        "the device must capture at (nearly) real time: {rate:.0} frames/s of {DEVICE_RATE}"
     );
     ensure!(
-        input.status() == DeviceStatus::Running,
-        "status {:?}",
+        input.status() == DeviceStatus::Running && after.losses == 0,
+        "status {:?}, {after:?}",
         input.status()
     );
     Ok(())
@@ -96,55 +158,89 @@ pub(super) fn capture_scenario(scratch: &Path) -> anyhow::Result<()> {
 
 pub(super) fn playback_scenario(scratch: &Path) -> anyhow::Result<()> {
     let _pulse = Pulse::start(scratch)?;
-    let mut output = DeviceOutput::open_with(Some("alsa:hearth_record"), DEVICE_FORMAT)
-        .context("opening the recording playback device")?;
-    write_for(&mut output, Duration::from_millis(1_500));
-    let counters = output.counters();
-    println!("played: {counters:?}");
-    drop(output);
-    let bytes = std::fs::read(scratch.join("played.raw")).context("reading what was played")?;
-    // f32 stereo at DEVICE_RATE; both channels must carry the tone.
-    let frames: Vec<[f32; 2]> = bytes
-        .chunks_exact(8)
-        .map(|b| {
-            let l = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-            let r = f32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-            [l, r]
-        })
-        .collect();
-    println!("the device recorded {} frames", frames.len());
-    let rate = DEVICE_RATE as usize;
-    ensure!(
-        frames.len() >= rate,
-        "about 1.5 s at {rate} Hz must have been played, got {} frames",
-        frames.len()
+    let recorder = Recorder::start(scratch)?;
+    let mut output = DeviceOutput::open_with(Some(SINK), DEVICE_FORMAT)
+        .context("opening the playback device")?;
+    // Let the stream start before measuring its pace.
+    let startup = write_until_flowing(&mut output, Duration::from_secs(4));
+    println!("audio flows after {startup:?}");
+    let before = output.counters();
+    let started = Instant::now();
+    write_for(&mut output, Duration::from_millis(2_000));
+    let after = output.counters();
+    let elapsed = started.elapsed();
+    let rate = (after.frames - before.frames) as f64 / elapsed.as_secs_f64();
+    println!(
+        "played for {elapsed:?}: the device took {rate:.0} frames/s (of {DEVICE_RATE}); \
+         {after:?}"
     );
+    write_for(&mut output, Duration::from_millis(200));
+    drop(output);
+    // What is still in the sink's and parec's buffers.
+    std::thread::sleep(Duration::from_millis(200));
+    let frames = recorder.finish()?;
+    // Exactly real time when the machine is quiet (44,100 frames/s); the margin is for the
+    // device scenarios running in parallel, each with its own daemon, on a small machine.
     ensure!(
-        frames.len() <= rate * 3,
-        "a paced device plays in real time, but got {} frames for 1.5 s",
-        frames.len()
+        (f64::from(DEVICE_RATE) * 0.9..=f64::from(DEVICE_RATE) * 1.05).contains(&rate),
+        "the device must play in real time: {rate:.0} frames/s of {DEVICE_RATE}"
+    );
+    // (Overruns are not checked: the ring fills up while the server starts the stream, and the
+    // engine's writes then keep it full.)
+    ensure!(after.losses == 0, "no loss: {after:?}");
+    ensure!(
+        after.underruns - before.underruns <= 2,
+        "the device must not run dry: {after:?}"
     );
     ensure!(
         frames.iter().all(|[l, r]| l == r),
         "mono is played on both channels"
     );
-    let played: Vec<i16> = frames.iter().map(|[l, _]| (l * 32_767.0) as i16).collect();
+    // Where the recording carries the tone, in 10 ms blocks.
+    let block = DEVICE_RATE as usize / 100;
+    let loud: Vec<bool> = frames
+        .chunks_exact(block)
+        .map(|b| b.iter().map(|[l, _]| l * l).sum::<f32>() / block as f32 > 0.01)
+        .collect();
+    let first = loud.iter().position(|&l| l).unwrap_or(loud.len());
+    let last = loud.iter().rposition(|&l| l).unwrap_or(0);
+    let tone_ms = 10 * (last + 1).saturating_sub(first);
+    let gap_ms = 10
+        * loud
+            .get(first..=last)
+            .unwrap_or_default()
+            .split(|&l| l)
+            .map(<[bool]>::len)
+            .max()
+            .unwrap_or(0);
+    println!(
+        "parec recorded {} frames: the tone spans {tone_ms} ms, longest gap {gap_ms} ms",
+        frames.len()
+    );
+    ensure!(
+        (2_300..=2_800).contains(&tone_ms),
+        "the 2.5 s of tone played must reach the sink as 2.5 s of audio: {tone_ms} ms"
+    );
+    ensure!(gap_ms <= 100, "and without a long gap: {gap_ms} ms");
+    let played: Vec<i16> = frames[first * block..(last + 1) * block]
+        .iter()
+        .map(|[l, _]| (l * 32_767.0) as i16)
+        .collect();
     // The analysis helpers assume 48 kHz: at DEVICE_RATE the tone shows up scaled.
     let shown_at = TONE_HZ * 48_000.0 / DEVICE_RATE as f32;
     let power = analysis::goertzel_power(&played, shown_at);
     ensure!(
-        power > HEARD / 4.0,
+        power > HEARD,
         "the device must have played the 440 Hz tone: power {power}"
     );
-    ensure!(counters.frames > 0, "the callback must have run");
     Ok(())
 }
 
 pub(super) fn loss_scenario(scratch: &Path) -> anyhow::Result<()> {
     let mut pulse = Pulse::start(scratch)?;
-    let mut input = DeviceInput::open_with(Some("alsa:hearth_tone"), DEVICE_FORMAT)
-        .context("opening capture")?;
-    let mut output = DeviceOutput::open(Some("alsa:hearth_out")).context("opening playback")?;
+    let mut input =
+        DeviceInput::open_with(Some(TONE_SOURCE), DEVICE_FORMAT).context("opening capture")?;
+    let mut output = DeviceOutput::open(Some(SINK)).context("opening playback")?;
     let (_, startup) = read_until_audio(&mut input, Duration::from_secs(4));
     println!("first audio after {startup:?}");
     let (before, _) = read_for(&mut input, Duration::from_millis(1_000));
@@ -225,7 +321,7 @@ pub(super) fn loss_scenario(scratch: &Path) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(20));
     }
     let frames = output.counters().frames;
-    write_for(&mut output, Duration::from_millis(300));
+    write_until_flowing(&mut output, Duration::from_secs(4));
     ensure!(
         output.status() == DeviceStatus::Running,
         "output back: {:?}",
@@ -251,6 +347,47 @@ fn read_until_audio(input: &mut DeviceInput, limit: Duration) -> (bool, Duration
         }
     }
     (false, started.elapsed())
+}
+
+/// Reads frames until the device delivers in real time, judged over the last 200 ms (or `limit`
+/// passed); returns how long that took. A sound server can take a while to start a stream.
+fn read_until_flowing(input: &mut DeviceInput, limit: Duration) -> Duration {
+    let started = Instant::now();
+    let mut frame = vec![0i16; FRAME];
+    let mut window = std::collections::VecDeque::new();
+    while started.elapsed() < limit {
+        input.read(&mut frame);
+        window.push_back(input.counters().silent_samples);
+        if window.len() > 10 {
+            window.pop_front();
+            if window.front() == window.back() {
+                break;
+            }
+        }
+    }
+    started.elapsed()
+}
+
+/// Writes a tone until the device takes it in real time, judged over the last 200 ms (or
+/// `limit` passed); returns how long that took.
+fn write_until_flowing(output: &mut DeviceOutput, limit: Duration) -> Duration {
+    let started = Instant::now();
+    let mut window = std::collections::VecDeque::new();
+    while started.elapsed() < limit {
+        write_for(output, Duration::from_millis(20));
+        window.push_back((Instant::now(), output.counters().frames));
+        if window.len() > 10 {
+            window.pop_front();
+            let (Some((t0, f0)), Some((t1, f1))) = (window.front(), window.back()) else {
+                continue;
+            };
+            let rate = (f1 - f0) as f64 / (*t1 - *t0).as_secs_f64();
+            if rate > f64::from(DEVICE_RATE) * 0.9 {
+                break;
+            }
+        }
+    }
+    started.elapsed()
 }
 
 /// Reads `duration` of audio from `input`; returns it and how long that took.

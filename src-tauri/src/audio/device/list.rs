@@ -1,7 +1,9 @@
 //! What devices there are, finding one by name, and choosing the stream format to open it with.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use cpal::traits::{DeviceTrait, HostTrait};
-use cpal::{SampleFormat, StreamConfig, SupportedStreamConfig};
+use cpal::{BufferSize, SampleFormat, StreamConfig, SupportedStreamConfig};
 use serde::Serialize;
 
 use super::{DeviceError, StreamPreference};
@@ -47,36 +49,101 @@ pub(crate) enum Direction {
     Output,
 }
 
-/// Lists the capture and playback devices of the default audio host.
-///
-/// The host's default device is always listed first for each direction, even when the host
-/// does not enumerate it, because it is what "no choice" opens.
+/// Hosts opened so far. Opening the PulseAudio host connects to the server and starts a thread
+/// that a dropped host leaves behind until the server hangs up, so each host is opened once and
+/// kept; a host that fails is forgotten and opened afresh the next time.
+static HOSTS: Mutex<Vec<Arc<cpal::Host>>> = Mutex::new(Vec::new());
+
+/// One available host and what it enumerated.
+struct HostDevices {
+    host: Arc<cpal::Host>,
+    devices: Vec<cpal::Device>,
+}
+
+/// The available hosts with their devices, in cpal's order of preference (as
+/// `cpal::default_host` chooses): on Linux PulseAudio, when a server answers, then ALSA. The
+/// first one gives the default devices.
 ///
 /// # Errors
-/// [`DeviceError::Host`] when the host cannot enumerate its devices.
+/// [`DeviceError::Host`] when no host can enumerate its devices.
+fn hosts() -> Result<Vec<HostDevices>, DeviceError> {
+    let mut cache = HOSTS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut hosts = Vec::new();
+    let mut last_error = None;
+    for id in cpal::available_hosts() {
+        let cached = cache.iter().position(|h| h.id() == id);
+        // A cached host whose server went away fails to enumerate: open it once more.
+        let attempts = if cached.is_some() { 2 } else { 1 };
+        for _ in 0..attempts {
+            let host = match cache.iter().position(|h| h.id() == id) {
+                Some(i) => cache[i].clone(),
+                None => match cpal::host_from_id(id) {
+                    Ok(host) => {
+                        let host = Arc::new(host);
+                        cache.push(host.clone());
+                        host
+                    }
+                    Err(e) => {
+                        tracing::debug!(host = %id, error = %e, "audio host unavailable");
+                        last_error = Some(e.to_string());
+                        break;
+                    }
+                },
+            };
+            match host.devices() {
+                Ok(devices) => {
+                    hosts.push(HostDevices {
+                        host,
+                        devices: devices.collect(),
+                    });
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!(host = %id, error = %e, "audio host failed to list devices");
+                    last_error = Some(e.to_string());
+                    cache.retain(|h| h.id() != id);
+                }
+            }
+        }
+    }
+    if hosts.is_empty() {
+        return Err(DeviceError::Host {
+            reason: last_error.unwrap_or_else(|| "no audio host is available".to_owned()),
+        });
+    }
+    Ok(hosts)
+}
+
+/// Lists the capture and playback devices of every available audio host (on Linux PulseAudio,
+/// when a server answers, and ALSA), each named with its host, such as `pulseaudio:hearth` or
+/// `alsa:default`.
+///
+/// The default devices are those of the preferred host (PulseAudio before ALSA), listed first
+/// for each direction even when the host does not enumerate them, because they are what "no
+/// choice" opens.
+///
+/// # Errors
+/// [`DeviceError::Host`] when no host can enumerate its devices.
 pub fn list_devices() -> Result<DeviceList, DeviceError> {
-    let host = cpal::default_host();
-    let devices: Vec<cpal::Device> = host
-        .devices()
-        .map_err(|e| DeviceError::Host {
-            reason: e.to_string(),
-        })?
-        .collect();
+    let hosts = hosts()?;
     let mut list = DeviceList::default();
     for direction in [Direction::Input, Direction::Output] {
-        let default = default_device(&host, direction);
+        let default = default_device(&hosts[0].host, direction);
         let default_name = default.as_ref().map(device_name);
         let mut infos = Vec::new();
         if let Some(device) = &default {
             infos.push(info(device, direction, true));
         }
-        for device in &devices {
+        for device in hosts.iter().flat_map(|h| &h.devices) {
             let name = device_name(device);
             let supports = match direction {
                 Direction::Input => device.supports_input(),
                 Direction::Output => device.supports_output(),
             };
-            if supports && Some(&name) != default_name.as_ref() {
+            if supports
+                && Some(&name) != default_name.as_ref()
+                && !infos.iter().any(|i: &DeviceInfo| i.name == name)
+            {
                 infos.push(info(device, direction, false));
             }
         }
@@ -108,7 +175,8 @@ fn info(device: &cpal::Device, direction: Direction, is_default: bool) -> Device
     }
 }
 
-/// The name a device is listed and opened by: its cpal id, such as `alsa:default`.
+/// The name a device is listed and opened by: its cpal id, host and the host's own id, such as
+/// `alsa:default` or `pulseaudio:alsa_output.pci-0000_00_1f.3.analog-stereo`.
 pub(crate) fn device_name(device: &cpal::Device) -> String {
     device
         .id()
@@ -122,34 +190,49 @@ fn default_device(host: &cpal::Host, direction: Direction) -> Option<cpal::Devic
     }
 }
 
-/// Finds the device called `name` (its full name, `alsa:default`, or the host's bare id,
-/// `default`), or the default device for `direction` when `name` is `None`.
+/// Finds the device called `name`, or the default device for `direction` when `name` is
+/// `None`. A full name (`pulseaudio:hearth`, `alsa:default`) is looked up in its own host, a
+/// bare id (`default`) in every host, the preferred first.
 ///
 /// # Errors
 /// [`DeviceError::NotFound`] when there is no such device (or no default device),
-/// [`DeviceError::Host`] when the host cannot enumerate its devices.
+/// [`DeviceError::Unavailable`] when the name's host is not available (its sound server is
+/// down), [`DeviceError::Host`] when no host can enumerate its devices.
 pub(crate) fn find_device(
     name: Option<&str>,
     direction: Direction,
 ) -> Result<cpal::Device, DeviceError> {
-    let host = cpal::default_host();
-    let default = default_device(&host, direction);
+    let hosts = hosts()?;
     let Some(name) = name else {
-        return default.ok_or_else(|| DeviceError::NotFound {
+        return default_device(&hosts[0].host, direction).ok_or_else(|| DeviceError::NotFound {
             device: "(default)".to_owned(),
         });
+    };
+    let host_id = name
+        .split_once(':')
+        .and_then(|(host, _)| host.parse::<cpal::HostId>().ok());
+    let candidates: Vec<&HostDevices> = match host_id {
+        Some(id) => {
+            let Some(host) = hosts.iter().find(|h| h.host.id() == id) else {
+                return Err(DeviceError::Unavailable {
+                    device: name.to_owned(),
+                    reason: format!("the {id} audio host is not available"),
+                });
+            };
+            vec![host]
+        }
+        None => hosts.iter().collect(),
     };
     let matches = |device: &cpal::Device| {
         device_name(device) == name || device.id().is_ok_and(|id| id.id() == name)
     };
-    if let Some(device) = default.filter(|d| matches(d)) {
-        return Ok(device);
-    }
-    host.devices()
-        .map_err(|e| DeviceError::Host {
-            reason: e.to_string(),
-        })?
-        .find(|d| matches(d))
+    candidates
+        .into_iter()
+        .find_map(|h| {
+            default_device(&h.host, direction)
+                .filter(|d| matches(d))
+                .or_else(|| h.devices.iter().find(|d| matches(d)).cloned())
+        })
         .ok_or_else(|| DeviceError::NotFound {
             device: name.to_owned(),
         })
@@ -219,5 +302,30 @@ pub(crate) fn choose_config(
                 default.sample_rate()
             ),
         })?;
-    Ok((chosen.config(), chosen.sample_format()))
+    let mut config = chosen.config();
+    config.buffer_size = buffer_size(device, config.sample_rate);
+    Ok((config, chosen.sample_format()))
 }
+
+/// The callback period to ask for. The host's default suits ALSA, but PulseAudio's default is
+/// a two-second buffer (and two-second capture fragments): far too much latency for a voice
+/// call. A period of [`PULSE_PERIOD_MS`] there gives a playback latency of two periods.
+fn buffer_size(device: &cpal::Device, sample_rate: u32) -> BufferSize {
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "dragonfly",
+        target_os = "freebsd",
+        target_os = "netbsd"
+    ))]
+    if device
+        .id()
+        .is_ok_and(|id| id.host() == cpal::HostId::PulseAudio)
+    {
+        return BufferSize::Fixed(sample_rate * PULSE_PERIOD_MS / 1000);
+    }
+    let _ = (device, sample_rate);
+    BufferSize::Default
+}
+
+/// Callback period of PulseAudio streams, in milliseconds.
+const PULSE_PERIOD_MS: u32 = 10;

@@ -23,8 +23,9 @@ use super::{
 /// How long [`Supervisor::start`] waits for the first stream before giving up.
 const FIRST_OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A new stream may take this long to deliver its first callback (PulseAudio's ALSA plugin
-/// sometimes needs well over a second) before it counts as stalled.
+/// A new stream may take this long to get going before it counts as stalled: its first callback
+/// may only fill the initial buffer, and a sound server can take well over a second to start
+/// playing it (PulseAudio's null sink renders in blocks of up to two seconds while idle).
 const START_GRACE: Duration = Duration::from_secs(3);
 
 /// Builds a stream (not yet playing) for a device and returns it with the engine's ring end.
@@ -292,10 +293,12 @@ fn counters_started(counters: &Counters) -> bool {
 }
 
 /// Watches a running stream every [`HEALTH_POLL`]. Returns `None` when asked to stop, or why the
-/// stream counts as lost: a fatal error from cpal, or no callback for [`STALL_AFTER`].
+/// stream counts as lost: a fatal error from cpal, or no callback for [`STALL_AFTER`] (once
+/// [`START_GRACE`] has passed since it was opened).
 fn watch(shared: &Shared, health: &StreamHealth) -> Option<String> {
     let mut seen = health.callbacks.load(Ordering::Relaxed);
-    let mut progressed = Instant::now();
+    let opened = Instant::now();
+    let mut progressed = opened;
     loop {
         std::thread::park_timeout(HEALTH_POLL);
         if shared.stop.load(Ordering::Acquire) {
@@ -308,7 +311,7 @@ fn watch(shared: &Shared, health: &StreamHealth) -> Option<String> {
         if now != seen {
             seen = now;
             progressed = Instant::now();
-        } else if progressed.elapsed() >= if seen == 0 { START_GRACE } else { STALL_AFTER } {
+        } else if opened.elapsed() >= START_GRACE && progressed.elapsed() >= STALL_AFTER {
             return Some(format!(
                 "no audio callbacks for {} ms",
                 progressed.elapsed().as_millis()
