@@ -33,7 +33,9 @@ async fn mediasoup_client_and_signal_bot_hear_each_other() -> anyhow::Result<()>
     let required = std::env::var_os("HEARTH_REQUIRE_BROWSER").is_some();
     let npm = Command::new("npm").arg("--version").output().is_ok();
     if !required && (!Path::new(CHROMIUM).exists() || !npm) {
-        println!("SKIPPED mediasoup_client_and_signal_bot_hear_each_other: chromium or npm missing");
+        println!(
+            "SKIPPED mediasoup_client_and_signal_bot_hear_each_other: chromium or npm missing"
+        );
         return Ok(());
     }
     let started = Instant::now();
@@ -67,11 +69,17 @@ async fn mediasoup_client_and_signal_bot_hear_each_other() -> anyhow::Result<()>
 
     let outcome = async {
         wait_browser_hears(&mut page, BOT).await?;
-        println!("mediasoup-client hears the /signal bot after {:?}", started.elapsed());
+        println!(
+            "mediasoup-client hears the /signal bot after {:?}",
+            started.elapsed()
+        );
         wait_hearing(&bot, BROWSER_USER, BROWSER_HZ, 1.0)
             .await
             .context("the /signal bot must hear the mediasoup-client's fake microphone")?;
-        println!("the /signal bot hears mediasoup-client after {:?}", started.elapsed());
+        println!(
+            "the /signal bot hears mediasoup-client after {:?}",
+            started.elapsed()
+        );
         anyhow::Ok(())
     }
     .await;

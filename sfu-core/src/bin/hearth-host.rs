@@ -136,7 +136,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         dspeak_open: args.dspeak_open,
     };
     if config.dspeak_open {
-        eprintln!("hearth-host: --dspeak-open: /socket accepts bare user ids without authentication");
+        eprintln!(
+            "hearth-host: --dspeak-open: /socket accepts bare user ids without authentication"
+        );
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

@@ -9,11 +9,15 @@ use super::ortc::{DtlsParameters, RtpCapabilities, RtpParameters};
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMessage {
     /// `ping`: answered with `pong` and the server time; `requestId` is echoed.
-    Ping { request_id: Option<Value> },
+    Ping {
+        request_id: Option<Value>,
+    },
     /// `pong`: the client answers a ping; only refreshes liveness.
     Pong,
     /// `get-rtp-capabilities`: the router's capabilities, for `device.load()`.
-    GetRtpCapabilities { request_id: Option<Value> },
+    GetRtpCapabilities {
+        request_id: Option<Value>,
+    },
     /// `client-rtp-capabilities`: the device's capabilities, used by later consumes.
     ClientRtpCapabilities {
         capabilities: RtpCapabilities,

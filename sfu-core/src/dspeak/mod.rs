@@ -20,7 +20,7 @@ mod server;
 mod tests;
 
 pub use client::{
-    ClientMessage, Consume, ConnectTransport, CreateTransport, DecodeError, Direction, Produce,
+    ClientMessage, ConnectTransport, Consume, CreateTransport, DecodeError, Direction, Produce,
     TransportRef, decode_client,
 };
 pub use server::{ConsumerParams, Presence, ServerMessage, TransportParams};

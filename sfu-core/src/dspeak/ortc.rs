@@ -180,7 +180,10 @@ pub const OPUS_PAYLOAD_TYPE: u8 = 111;
 /// Header extensions Hearth writes on forwarded audio, with str0m's standard ids.
 const AUDIO_EXTENSIONS: [(&str, u8); 3] = [
     ("urn:ietf:params:rtp-hdrext:ssrc-audio-level", 1),
-    ("http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time", 2),
+    (
+        "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+        2,
+    ),
     ("urn:ietf:params:rtp-hdrext:sdes:mid", 4),
 ];
 

@@ -13,7 +13,10 @@ use super::ortc::{DtlsParameters, IceCandidate, IceParameters, RtpParameters};
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerMessage {
     /// Sent once after the socket is admitted.
-    Connected { channel_id: String, user_id: String },
+    Connected {
+        channel_id: String,
+        user_id: String,
+    },
     /// Reply to `ping`: the server's unix time in ms, and the ping's `requestId` (or null).
     Pong {
         timestamp: i64,
@@ -25,7 +28,9 @@ pub enum ServerMessage {
         request_id: Option<Value>,
     },
     /// Reply to `client-rtp-capabilities`.
-    RtpCapabilitiesAck { request_id: Option<Value> },
+    RtpCapabilitiesAck {
+        request_id: Option<Value>,
+    },
     /// Who is in the channel and which producers exist; to every dspeak client of the channel
     /// after each join, leave and producer change.
     CurrentlyInChannel(Presence),
@@ -34,7 +39,9 @@ pub enum ServerMessage {
     /// Reply to `create-transport`.
     TransportParams(TransportParams),
     /// Reply to `connect-transport`.
-    TransportConnected { id: String },
+    TransportConnected {
+        id: String,
+    },
     /// Reply to `produce`.
     ProducerId {
         id: String,
@@ -52,9 +59,13 @@ pub enum ServerMessage {
     Resumed,
     Paused,
     /// Reply to `close-transport`.
-    TransportClosed { id: String },
+    TransportClosed {
+        id: String,
+    },
     /// The server disconnects this client (kicked, moved, replaced, forced by the main server).
-    ForceDisconnect { reason: String },
+    ForceDisconnect {
+        reason: String,
+    },
     /// Any refusal: `{"type":"error","data":"<reason>"}`.
     Error(String),
 }

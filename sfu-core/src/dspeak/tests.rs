@@ -48,7 +48,9 @@ fn seed_client_messages_decode() {
     );
     assert_eq!(
         decode_client(r#"{"type":"create-transport"}"#),
-        Ok(ClientMessage::CreateTransport(CreateTransport { direction: None }))
+        Ok(ClientMessage::CreateTransport(CreateTransport {
+            direction: None
+        }))
     );
     assert_eq!(
         decode_client(r#"{"type":"create-transport","data":{"type":"recv"}}"#),
@@ -63,7 +65,9 @@ fn seed_client_messages_decode() {
     };
     assert_eq!(c.transport_id.as_deref(), Some("c1-send"));
     assert_eq!(
-        c.dtls_parameters.fingerprints[0].to_str0m().map(|f| f.bytes),
+        c.dtls_parameters.fingerprints[0]
+            .to_str0m()
+            .map(|f| f.bytes),
         Some(vec![0xAB, 0xCD])
     );
     // mediasoup-client's sending parameters for Chromium's microphone (trimmed).
@@ -129,9 +133,7 @@ fn server_messages_match_their_golden_json() {
         producers: vec!["c1-0".into()],
         ..Presence::default()
     };
-    presence
-        .producer_user_map
-        .insert("c1-0".into(), "1".into());
+    presence.producer_user_map.insert("c1-0".into(), "1".into());
     let consumer = ConsumerParams {
         id: "c2-consumer-0".into(),
         producer_id: "c1-0".into(),
@@ -182,7 +184,9 @@ fn server_messages_match_their_golden_json() {
                   "fingerprints":[{"algorithm":"sha-256","value":"AB:CD"}]}}}"#,
         ),
         (
-            ServerMessage::TransportConnected { id: "c1-recv".into() },
+            ServerMessage::TransportConnected {
+                id: "c1-recv".into(),
+            },
             r#"{"type":"transport-connected","data":{"id":"c1-recv"}}"#,
         ),
         (
@@ -215,7 +219,9 @@ fn server_messages_match_their_golden_json() {
         (ServerMessage::Resumed, r#"{"type":"resumed"}"#),
         (ServerMessage::Paused, r#"{"type":"paused"}"#),
         (
-            ServerMessage::TransportClosed { id: "c1-send".into() },
+            ServerMessage::TransportClosed {
+                id: "c1-send".into(),
+            },
             r#"{"type":"transport-closed","data":{"id":"c1-send"}}"#,
         ),
         (
@@ -230,7 +236,11 @@ fn server_messages_match_their_golden_json() {
         ),
     ];
     for (message, golden) in cases {
-        assert_eq!(message.to_value(), value(golden), "golden JSON of {message:?}");
+        assert_eq!(
+            message.to_value(),
+            value(golden),
+            "golden JSON of {message:?}"
+        );
     }
     let caps = ServerMessage::RtpCapabilities {
         capabilities: ortc::router_rtp_capabilities(),

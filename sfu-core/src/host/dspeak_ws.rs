@@ -33,10 +33,7 @@ pub enum QueryError {
 }
 
 /// Reads `auth` and `channelId` from the query parameters.
-pub fn join_from_query(
-    auth: Option<&str>,
-    channel_id: Option<&str>,
-) -> Result<Join, QueryError> {
+pub fn join_from_query(auth: Option<&str>, channel_id: Option<&str>) -> Result<Join, QueryError> {
     let (Some(auth), Some(channel)) = (auth, channel_id) else {
         return Err(QueryError::Missing);
     };
@@ -48,7 +45,11 @@ pub fn join_from_query(
         .parse::<i64>()
         .map_err(|_| QueryError::BadChannel(channel.to_owned()))?;
     Ok(Join {
-        auth: auth.trim().strip_prefix("Bearer ").unwrap_or(auth.trim()).to_owned(),
+        auth: auth
+            .trim()
+            .strip_prefix("Bearer ")
+            .unwrap_or(auth.trim())
+            .to_owned(),
         channel: ChannelId(channel),
     })
 }
@@ -173,7 +174,10 @@ mod tests {
         assert_eq!(join.auth, "42");
         assert_eq!(join_from_query(None, Some("7")), Err(QueryError::Missing));
         assert_eq!(join_from_query(Some("42"), None), Err(QueryError::Missing));
-        assert_eq!(join_from_query(Some(""), Some("7")), Err(QueryError::Missing));
+        assert_eq!(
+            join_from_query(Some(""), Some("7")),
+            Err(QueryError::Missing)
+        );
         assert_eq!(
             join_from_query(Some("42"), Some("lobby")).map_err(|e| e.to_string()),
             Err("Invalid channelId: \"lobby\" is not a decimal integer".to_owned())

@@ -2,6 +2,7 @@
 //! [`start`] binds both and runs the actors; tests and the desktop app call it in-process.
 
 mod attempts;
+pub mod dspeak_ws;
 mod histogram;
 pub mod interop_main;
 pub mod interop_sfu;
@@ -9,7 +10,6 @@ mod metrics;
 pub mod session_api;
 pub mod sfu_actor;
 pub mod signal_ws;
-pub mod dspeak_ws;
 pub mod world_actor;
 pub mod world_ws;
 

@@ -72,7 +72,10 @@ pub enum Outbound {
     Message(ServerMessage),
     /// A frame for a `/socket` connection.
     Dspeak(crate::dspeak::ServerMessage),
-    Close { code: u16, reason: &'static str },
+    Close {
+        code: u16,
+        reason: &'static str,
+    },
 }
 
 /// Queue depth of the command channel. Connection tasks wait when it is full (backpressure).

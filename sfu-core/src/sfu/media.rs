@@ -134,32 +134,36 @@ impl Sfu {
                 let Some(peer) = self.peers.get_mut(&conn) else {
                     continue;
                 };
-                let mut uplink = peer.ortc.as_mut().map(|o| (&mut o.uplink, &mut o.uplink_timeout));
-                let links = std::iter::once((&mut peer.rtc, &mut peer.rtc_timeout)).chain(uplink.take());
+                let mut uplink = peer
+                    .ortc
+                    .as_mut()
+                    .map(|o| (&mut o.uplink, &mut o.uplink_timeout));
+                let links =
+                    std::iter::once((&mut peer.rtc, &mut peer.rtc_timeout)).chain(uplink.take());
                 for (rtc, rtc_timeout) in links {
-                loop {
-                    match rtc.poll_output() {
-                        Ok(str0m::Output::Timeout(t)) => {
-                            *rtc_timeout = t;
-                            break;
-                        }
-                        Ok(str0m::Output::Transmit(t)) => {
-                            self.outputs.push_back(Output::Transmit {
-                                destination: t.destination,
-                                contents: t.contents,
-                            })
-                        }
-                        Ok(str0m::Output::Event(Event::MediaData(data))) => {
-                            media.push((conn, data))
-                        }
-                        Ok(str0m::Output::Event(event)) => events.push((conn, event)),
-                        Err(e) => {
-                            tracing::debug!(%conn, error = %e, "peer media failed");
-                            failed.push(conn);
-                            break;
+                    loop {
+                        match rtc.poll_output() {
+                            Ok(str0m::Output::Timeout(t)) => {
+                                *rtc_timeout = t;
+                                break;
+                            }
+                            Ok(str0m::Output::Transmit(t)) => {
+                                self.outputs.push_back(Output::Transmit {
+                                    destination: t.destination,
+                                    contents: t.contents,
+                                })
+                            }
+                            Ok(str0m::Output::Event(Event::MediaData(data))) => {
+                                media.push((conn, data))
+                            }
+                            Ok(str0m::Output::Event(event)) => events.push((conn, event)),
+                            Err(e) => {
+                                tracing::debug!(%conn, error = %e, "peer media failed");
+                                failed.push(conn);
+                                break;
+                            }
                         }
                     }
-                }
                 }
             }
             failed.dedup();

@@ -7,6 +7,8 @@
 mod control;
 mod media;
 mod ortc;
+#[cfg(test)]
+mod ortc_tests;
 mod peer;
 pub mod policy;
 mod stats;

@@ -167,9 +167,9 @@ impl Sfu {
             .verify_join(&join.auth, join.channel, now.unix_secs())
         {
             Ok(grant) => Ok(grant),
-            Err(e) if !self.config.dspeak_open => {
-                Err(format!("Unauthorized: auth must be a valid SFU token ({e})"))
-            }
+            Err(e) if !self.config.dspeak_open => Err(format!(
+                "Unauthorized: auth must be a valid SFU token ({e})"
+            )),
             Err(_) => match join.auth.trim().parse::<i64>() {
                 Ok(user) if user > 0 => Ok(crate::auth::JoinGrant {
                     user: UserId(user),
@@ -208,7 +208,7 @@ impl Sfu {
 
     /// A dspeak connection sent a frame.
     pub fn handle_dspeak_message(&mut self, now: Now, conn: ConnId, message: ClientMessage) {
-        if !self.peers.get(&conn).is_some_and(|p| p.ortc.is_some()) {
+        if self.peers.get(&conn).is_none_or(|p| p.ortc.is_none()) {
             tracing::debug!(%conn, "dspeak frame from a connection that is not joined");
             return;
         }
@@ -259,7 +259,9 @@ impl Sfu {
                 ortc_mut(&mut self.peers, conn)?.capabilities = Some(capabilities);
                 self.send_dspeak(conn, ServerMessage::RtpCapabilitiesAck { request_id });
             }
-            ClientMessage::CreateTransport(create) => self.create_transport(conn, create.direction)?,
+            ClientMessage::CreateTransport(create) => {
+                self.create_transport(conn, create.direction)?
+            }
             ClientMessage::ConnectTransport(connect) => {
                 self.connect_transport(now.instant, conn, connect)?
             }
@@ -289,7 +291,10 @@ impl Sfu {
         direction: Option<Direction>,
     ) -> Result<(), Refusal> {
         let candidates = self.config.candidates.clone();
-        let peer = self.peers.get_mut(&conn).ok_or("Failed to create transport")?;
+        let peer = self
+            .peers
+            .get_mut(&conn)
+            .ok_or("Failed to create transport")?;
         let ortc = peer.ortc.as_mut().ok_or("Failed to create transport")?;
         // dspeak's client relies on order: the first transport sends, the second receives.
         let direction = direction.unwrap_or(if ortc.created.contains(&Direction::Send) {
@@ -520,7 +525,11 @@ impl Sfu {
     }
 
     fn producer_in(&self, key: TrackKey, channel: ChannelId) -> bool {
-        self.tracks.contains_key(&key) && self.peers.get(&key.conn).is_some_and(|p| p.channel == channel)
+        self.tracks.contains_key(&key)
+            && self
+                .peers
+                .get(&key.conn)
+                .is_some_and(|p| p.channel == channel)
     }
 
     /// The producers of a channel with their owners, in a stable order.
@@ -528,7 +537,11 @@ impl Sfu {
         let mut producers: Vec<(TrackKey, UserId)> = self
             .tracks
             .iter()
-            .filter(|(key, _)| self.peers.get(&key.conn).is_some_and(|p| p.channel == channel))
+            .filter(|(key, _)| {
+                self.peers
+                    .get(&key.conn)
+                    .is_some_and(|p| p.channel == channel)
+            })
             .map(|(key, (user, _))| (*key, *user))
             .collect();
         producers.sort_by_key(|(key, _)| (key.conn, key.mid.to_string()));
@@ -550,12 +563,18 @@ impl Sfu {
             }
             conns.sort_unstable();
             let mut presence = Presence {
-                in_room: self.channel_users(channel).iter().map(UserId::to_string).collect(),
+                in_room: self
+                    .channel_users(channel)
+                    .iter()
+                    .map(UserId::to_string)
+                    .collect(),
                 ..Presence::default()
             };
             for (key, user) in self.channel_producers(channel) {
                 let id = producer_id(key);
-                presence.producer_user_map.insert(id.clone(), user.to_string());
+                presence
+                    .producer_user_map
+                    .insert(id.clone(), user.to_string());
                 presence.producers.push(id);
             }
             for conn in conns {
@@ -623,9 +642,11 @@ fn pick_fingerprint(dtls: &DtlsParameters) -> Result<str0m::config::Fingerprint,
             .find(|f| f.algorithm.eq_ignore_ascii_case(algorithm))
             .and_then(DtlsFingerprint::to_str0m)
     };
-    usable("sha-256").or_else(|| usable("sha-1")).ok_or_else(|| {
-        "Failed to connect transport: dtlsParameters has no usable sha-256 fingerprint".into()
-    })
+    usable("sha-256")
+        .or_else(|| usable("sha-1"))
+        .ok_or_else(|| {
+            "Failed to connect transport: dtlsParameters has no usable sha-256 fingerprint".into()
+        })
 }
 
 /// Feeds one datagram to the `link` of a peer (learning a dspeak client's ufrag first).

@@ -385,6 +385,17 @@ impl Peer {
     }
 }
 
+impl Peer {
+    /// Whether the `link` `Rtc` of this peer takes `input` (a dspeak client has two).
+    pub fn accepts(&self, link: super::ortc::Link, input: &str0m::Input<'_>) -> bool {
+        match (link, &self.ortc) {
+            (super::ortc::Link::Main, _) => self.rtc.accepts(input),
+            (super::ortc::Link::Uplink, Some(ortc)) => ortc.uplink.accepts(input),
+            (super::ortc::Link::Uplink, None) => false,
+        }
+    }
+}
+
 /// Whether the m-section with `a=mid:<mid>` in `sdp` announces a track (`a=msid` or `a=ssrc`).
 fn section_names_a_track(sdp: &str, mid: &str) -> bool {
     let wanted = format!("a=mid:{mid}");
@@ -409,16 +420,5 @@ mod sdp_tests {
             "sendonly without a track is not a producer"
         );
         assert!(!section_names_a_track(sdp, "nope"));
-    }
-}
-
-impl Peer {
-    /// Whether the `link` `Rtc` of this peer takes `input` (a dspeak client has two).
-    pub fn accepts(&self, link: super::ortc::Link, input: &str0m::Input<'_>) -> bool {
-        match (link, &self.ortc) {
-            (super::ortc::Link::Main, _) => self.rtc.accepts(input),
-            (super::ortc::Link::Uplink, Some(ortc)) => ortc.uplink.accepts(input),
-            (super::ortc::Link::Uplink, None) => false,
-        }
     }
 }
