@@ -4,6 +4,7 @@
 //! the thin async shells around it.
 
 pub mod auth;
+pub mod dspeak;
 pub mod host;
 pub mod ids;
 pub mod interop;

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 const PAGE: &str = include_str!("../web/signal_test.html");
 const CHANNEL: i64 = 4242;
 /// Joins before the browser, so the browser's first offer carries its track.
@@ -198,7 +198,7 @@ async fn serve_page() -> anyhow::Result<std::net::SocketAddr> {
 }
 
 /// Writes `length` of a 0.3 amplitude sine at `hz` as a 48 kHz mono 16-bit WAV.
-fn write_tone(path: &Path, hz: f32, length: Duration) -> anyhow::Result<()> {
+pub(crate) fn write_tone(path: &Path, hz: f32, length: Duration) -> anyhow::Result<()> {
     let mut sink = WavSink::create(path)?;
     let mut source = SineSource::new(hz, 0.3);
     let mut frame = [0i16; 960];
@@ -210,7 +210,7 @@ fn write_tone(path: &Path, hz: f32, length: Duration) -> anyhow::Result<()> {
 }
 
 /// `target/test-artifacts/<name>` of the workspace (or of `CARGO_TARGET_DIR`).
-fn artifact_path(name: &str) -> PathBuf {
+pub(crate) fn artifact_path(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -218,12 +218,12 @@ fn artifact_path(name: &str) -> PathBuf {
 }
 
 /// A fresh temporary directory (the WAV and Chromium's profile), removed on drop.
-struct Scratch {
-    path: PathBuf,
+pub(crate) struct Scratch {
+    pub(crate) path: PathBuf,
 }
 
 impl Scratch {
-    fn new() -> anyhow::Result<Self> {
+    pub(crate) fn new() -> anyhow::Result<Self> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -244,14 +244,14 @@ impl Drop for Scratch {
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A headless Chromium in its own process group, killed (with its helpers) on drop.
-struct Browser {
+pub(crate) struct Browser {
     child: tokio::process::Child,
     cdp: Option<Socket>,
     stderr: Arc<Mutex<VecDeque<String>>>,
 }
 
 impl Browser {
-    async fn launch(scratch: &Path, wav: &Path, url: &str) -> anyhow::Result<Self> {
+    pub(crate) async fn launch(scratch: &Path, wav: &Path, url: &str) -> anyhow::Result<Self> {
         let mut child = tokio::process::Command::new(CHROMIUM)
             .args([
                 "--headless",
@@ -330,7 +330,7 @@ impl Browser {
     }
 
     /// Attaches to the test page's target (flat session on the browser socket).
-    async fn attach_page(&mut self) -> anyhow::Result<Page> {
+    pub(crate) async fn attach_page(&mut self) -> anyhow::Result<Page> {
         let mut socket = self.cdp.take().context("DevTools socket already in use")?;
         let mut page = Page {
             cdp: Cdp::default(),
@@ -378,7 +378,7 @@ impl Browser {
         Ok(page)
     }
 
-    fn stderr_tail(&self) -> String {
+    pub(crate) fn stderr_tail(&self) -> String {
         self.stderr
             .lock()
             .map(|t| {
@@ -392,7 +392,7 @@ impl Browser {
     }
 
     /// Asks Chromium to quit, then makes sure its whole process group is gone.
-    async fn close(mut self, mut page: Page) {
+    pub(crate) async fn close(mut self, mut page: Page) {
         if let Some(mut socket) = page.socket.take() {
             let _ = page
                 .cdp
@@ -418,7 +418,7 @@ impl Drop for Browser {
 }
 
 /// The test page, attached through a flat DevTools session.
-struct Page {
+pub(crate) struct Page {
     cdp: Cdp,
     session: Option<String>,
     socket: Option<Socket>,
@@ -433,7 +433,7 @@ impl Page {
     }
 
     /// `window.hearthTest`, as JSON.
-    async fn state(&mut self) -> anyhow::Result<Value> {
+    pub(crate) async fn state(&mut self) -> anyhow::Result<Value> {
         let result = self
             .call(
                 "Runtime.evaluate",
@@ -446,7 +446,7 @@ impl Page {
         serde_json::from_str(text).context("parsing window.hearthTest")
     }
 
-    async fn screenshot(&mut self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) async fn screenshot(&mut self, path: &Path) -> anyhow::Result<()> {
         let shot = self
             .call("Page.captureScreenshot", json!({"format": "png"}))
             .await?;

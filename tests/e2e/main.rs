@@ -3,6 +3,7 @@
 
 mod browser;
 mod devices;
+mod dspeak_browser;
 mod interop;
 mod sfu_audio;
 mod sfu_control;

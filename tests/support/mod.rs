@@ -54,6 +54,7 @@ pub async fn host_with(interop_url: Option<String>) -> anyhow::Result<RunningHos
         turn_urls: vec!["turn:127.0.0.1:3478".to_owned()],
         turn_secret: Some(TURN_SECRET.to_vec()),
         interop_url,
+        dspeak_open: false,
     })
     .await
 }

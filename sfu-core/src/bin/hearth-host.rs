@@ -68,6 +68,10 @@ struct RunArgs {
     /// the built-in world server when absent.
     #[arg(long, env = "HEARTH_INTEROP_URL")]
     interop_url: Option<String>,
+    /// Let `/socket` (dspeak clients) join with a bare user id as `auth`, unauthenticated, as
+    /// the dspeak backend does. Without it `auth` must be a signed SFU token.
+    #[arg(long, env = "HEARTH_DSPEAK_OPEN")]
+    dspeak_open: bool,
     /// Log format on stderr.
     #[arg(long, env = "HEARTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -129,7 +133,13 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         turn_urls: args.turn_urls,
         turn_secret: args.turn_secret.map(String::into_bytes),
         interop_url: args.interop_url,
+        dspeak_open: args.dspeak_open,
     };
+    if config.dspeak_open {
+        eprintln!(
+            "hearth-host: --dspeak-open: /socket accepts bare user ids without authentication"
+        );
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let host = host::start(config).await?;

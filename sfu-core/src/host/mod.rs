@@ -2,6 +2,7 @@
 //! [`start`] binds both and runs the actors; tests and the desktop app call it in-process.
 
 mod attempts;
+pub mod dspeak_ws;
 mod histogram;
 pub mod interop_main;
 pub mod interop_sfu;
@@ -56,6 +57,8 @@ pub struct HostConfig {
     pub turn_secret: Option<Vec<u8>>,
     /// The main server's `/dspeak/interop` the SFU dials; None: this host's own world server.
     pub interop_url: Option<String>,
+    /// `/socket` also takes a bare user id as `auth` (dspeak's own scheme, no authentication).
+    pub dspeak_open: bool,
 }
 
 /// A running host. Dropping it does not stop it; call [`RunningHost::shutdown`].
@@ -117,6 +120,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
         SfuTokenVerifier::new(&config.secret, config.issuer.clone()),
     );
     sfu_config.minting = Some((config.secret.clone(), config.issuer.clone()));
+    sfu_config.dspeak_open = config.dspeak_open;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -190,6 +194,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     };
     let app = Router::new()
         .route("/signal", get(signal_upgrade))
+        .route("/socket", get(dspeak_upgrade))
         .route("/world", get(world_upgrade))
         .route("/api/session", axum::routing::post(session_api::create))
         .route("/dspeak/interop", get(interop_main::upgrade))
@@ -280,6 +285,24 @@ async fn signal_upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> 
         .on_upgrade(move |socket| async move {
             tracing::debug!(%conn, "signal connection");
             signal_ws::serve(socket, conn, sfu).await;
+        })
+}
+
+async fn dspeak_upgrade(
+    ws: WebSocketUpgrade,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    State(state): State<AppState>,
+) -> Response {
+    let conn = ConnId(state.next_conn.fetch_add(1, Ordering::Relaxed));
+    let sfu = state.sfu.clone();
+    let join = dspeak_ws::join_from_query(
+        query.get("auth").map(String::as_str),
+        query.get("channelId").map(String::as_str),
+    );
+    ws.read_buffer_size(WS_READ_BUFFER)
+        .on_upgrade(move |socket| async move {
+            tracing::debug!(%conn, "dspeak connection");
+            dspeak_ws::serve(socket, conn, join, sfu).await;
         })
 }
 

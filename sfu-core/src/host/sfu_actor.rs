@@ -26,6 +26,17 @@ pub enum SfuCommand {
         conn: ConnId,
         message: ClientMessage,
     },
+    /// A `/socket` (dspeak) connection opened; `outbound` receives what the SFU sends it.
+    DspeakJoin {
+        conn: ConnId,
+        join: crate::dspeak::Join,
+        outbound: mpsc::Sender<Outbound>,
+    },
+    /// A `/socket` connection sent a frame.
+    DspeakMessage {
+        conn: ConnId,
+        message: crate::dspeak::ClientMessage,
+    },
     /// A connection's socket closed.
     Disconnected { conn: ConnId },
     /// The main server asked to disconnect a user (interop `force_disconnect`).
@@ -59,7 +70,12 @@ pub enum SfuCommand {
 #[derive(Debug)]
 pub enum Outbound {
     Message(ServerMessage),
-    Close { code: u16, reason: &'static str },
+    /// A frame for a `/socket` connection.
+    Dspeak(crate::dspeak::ServerMessage),
+    Close {
+        code: u16,
+        reason: &'static str,
+    },
 }
 
 /// Queue depth of the command channel. Connection tasks wait when it is full (backpressure).
@@ -202,6 +218,17 @@ impl SfuActor {
                 self.sfu.handle_join(now(), conn, join);
             }
             SfuCommand::Message { conn, message } => self.sfu.handle_message(now(), conn, message),
+            SfuCommand::DspeakJoin {
+                conn,
+                join,
+                outbound,
+            } => {
+                self.connections.insert(conn, outbound);
+                self.sfu.handle_dspeak_join(now(), conn, join);
+            }
+            SfuCommand::DspeakMessage { conn, message } => {
+                self.sfu.handle_dspeak_message(now(), conn, message)
+            }
             SfuCommand::Disconnected { conn } => {
                 self.connections.remove(&conn);
                 self.sfu.handle_disconnect(Instant::now(), conn);
@@ -257,6 +284,7 @@ impl SfuActor {
                     }
                 }
                 Output::Signal { conn, message } => self.deliver(conn, Outbound::Message(message)),
+                Output::Dspeak { conn, message } => self.deliver(conn, Outbound::Dspeak(message)),
                 Output::Close { conn, code, reason } => {
                     self.deliver(conn, Outbound::Close { code, reason });
                     self.connections.remove(&conn);

@@ -112,6 +112,7 @@ where
                     if send(&mut sink, &message).await.is_err() { break None }
                 }
                 Some(Outbound::Close { code, reason }) => break Some((code, reason)),
+                Some(Outbound::Dspeak(_)) => {}
                 None => break Some((1011, "server unavailable")),
             },
             _ = pings.tick() => {

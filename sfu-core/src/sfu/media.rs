@@ -8,6 +8,7 @@ use str0m::media::{MediaData, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input};
 
+use super::ortc::{self, Link};
 use super::peer::TrackKey;
 use super::policy::{self, Receiver, Sender};
 use super::{ConnId, LeaveReason, Output, Sfu, SfuEvent};
@@ -27,6 +28,7 @@ impl Sfu {
         destination: SocketAddr,
         contents: &[u8],
     ) {
+        let contents_raw = contents;
         let Ok(contents) = contents.try_into() else {
             tracing::trace!(%source, "datagram of no known kind");
             return;
@@ -44,22 +46,24 @@ impl Sfu {
             .addr_owner
             .get(&source)
             .copied()
-            .filter(|c| self.peers.get(c).is_some_and(|p| p.rtc.accepts(&input)));
+            .filter(|(c, link)| self.peers.get(c).is_some_and(|p| p.accepts(*link, &input)));
         let owner = cached.or_else(|| {
-            self.peers
-                .values()
-                .find(|p| p.rtc.accepts(&input))
-                .map(|p| p.conn)
+            self.peers.values().find_map(|p| {
+                [Link::Main, Link::Uplink]
+                    .into_iter()
+                    .find(|link| p.accepts(*link, &input))
+                    .map(|link| (p.conn, link))
+            })
         });
-        let Some(conn) = owner else {
+        let Some((conn, link)) = owner else {
             tracing::trace!(%source, "datagram for no peer");
             return;
         };
-        self.addr_owner.insert(source, conn);
+        self.addr_owner.insert(source, (conn, link));
         let failed = self
             .peers
             .get_mut(&conn)
-            .is_some_and(|peer| peer.rtc.handle_input(input).is_err());
+            .is_some_and(|peer| !ortc::peer_input(peer, link, input, contents_raw));
         if failed {
             self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
             self.drive(now);
@@ -80,12 +84,20 @@ impl Sfu {
                     failed.push(peer.conn);
                 }
             }
+            if let Some(ortc) = peer.ortc.as_mut().filter(|o| o.uplink_timeout <= now) {
+                fired.push(peer.conn);
+                if ortc.uplink.handle_input(Input::Timeout(now)).is_err() {
+                    failed.push(peer.conn);
+                }
+            }
             if peer.speaking_deadline().is_some_and(|d| d <= now) {
                 peer.speaking = false;
                 peer.last_loud = None;
                 quiet.push((peer.channel, peer.conn, peer.user));
             }
         }
+        fired.dedup();
+        failed.dedup();
         for (channel, conn, user) in quiet {
             let message = ServerMessage::Speaking(UserSpeaking {
                 user_id: user,
@@ -122,30 +134,39 @@ impl Sfu {
                 let Some(peer) = self.peers.get_mut(&conn) else {
                     continue;
                 };
-                loop {
-                    match peer.rtc.poll_output() {
-                        Ok(str0m::Output::Timeout(t)) => {
-                            peer.rtc_timeout = t;
-                            break;
-                        }
-                        Ok(str0m::Output::Transmit(t)) => {
-                            self.outputs.push_back(Output::Transmit {
-                                destination: t.destination,
-                                contents: t.contents,
-                            })
-                        }
-                        Ok(str0m::Output::Event(Event::MediaData(data))) => {
-                            media.push((conn, data))
-                        }
-                        Ok(str0m::Output::Event(event)) => events.push((conn, event)),
-                        Err(e) => {
-                            tracing::debug!(%conn, error = %e, "peer media failed");
-                            failed.push(conn);
-                            break;
+                let mut uplink = peer
+                    .ortc
+                    .as_mut()
+                    .map(|o| (&mut o.uplink, &mut o.uplink_timeout));
+                let links =
+                    std::iter::once((&mut peer.rtc, &mut peer.rtc_timeout)).chain(uplink.take());
+                for (rtc, rtc_timeout) in links {
+                    loop {
+                        match rtc.poll_output() {
+                            Ok(str0m::Output::Timeout(t)) => {
+                                *rtc_timeout = t;
+                                break;
+                            }
+                            Ok(str0m::Output::Transmit(t)) => {
+                                self.outputs.push_back(Output::Transmit {
+                                    destination: t.destination,
+                                    contents: t.contents,
+                                })
+                            }
+                            Ok(str0m::Output::Event(Event::MediaData(data))) => {
+                                media.push((conn, data))
+                            }
+                            Ok(str0m::Output::Event(event)) => events.push((conn, event)),
+                            Err(e) => {
+                                tracing::debug!(%conn, error = %e, "peer media failed");
+                                failed.push(conn);
+                                break;
+                            }
                         }
                     }
                 }
             }
+            failed.dedup();
             // Failures and events (keyframe requests, new tracks) can touch any peer: poll all.
             let touches_others = !failed.is_empty() || !events.is_empty();
             for conn in failed {
@@ -164,6 +185,7 @@ impl Sfu {
             conns.sort_unstable();
             conns.dedup();
         }
+        self.flush_dspeak_presence();
     }
 
     /// Sends every offer that is due; returns the peers that got one.
@@ -241,6 +263,7 @@ impl Sfu {
         let (user, channel) = (peer.user, peer.channel);
         let key = TrackKey { conn, mid };
         self.tracks.insert(key, (user, kind));
+        self.presence_changed.insert(channel);
         for other in self
             .peers
             .values_mut()
@@ -267,6 +290,8 @@ impl Sfu {
         }
         let (user, channel, last) = (peer.user, peer.channel, peer.tracks_in.is_empty());
         self.tracks.remove(&TrackKey { conn, mid });
+        self.close_dspeak_consumers(TrackKey { conn, mid });
+        self.presence_changed.insert(channel);
         for other in self.peers.values_mut().filter(|p| p.channel == channel) {
             if other
                 .tracks_out

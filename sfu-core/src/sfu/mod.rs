@@ -6,13 +6,16 @@
 
 mod control;
 mod media;
+mod ortc;
+#[cfg(test)]
+mod ortc_tests;
 mod peer;
 pub mod policy;
 mod stats;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -25,10 +28,11 @@ pub use stats::SfuStats;
 use crate::auth::SfuTokenVerifier;
 use crate::ids::{ChannelId, UserId};
 use crate::signal::{ClientMessage, ServerMessage};
+use ortc::{Link, OrtcSide};
 use peer::{Peer, TrackKey};
 use policy::Policies;
 
-/// One WebSocket connection to `/signal`, named by the host when it accepts the socket.
+/// One WebSocket connection to `/signal` or `/socket`, named by the host when it accepts the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);
 
@@ -63,6 +67,8 @@ pub struct SfuConfig {
     pub max_channel_peers: usize,
     /// How long topology changes are gathered before one offer goes out.
     pub offer_coalesce: Duration,
+    /// `/socket` accepts a bare user id as `auth` (`--dspeak-open`), not only SFU tokens.
+    pub dspeak_open: bool,
 }
 
 impl SfuConfig {
@@ -73,6 +79,7 @@ impl SfuConfig {
             minting: None,
             max_channel_peers: 256,
             offer_coalesce: Duration::from_millis(50),
+            dspeak_open: false,
         }
     }
 }
@@ -85,10 +92,15 @@ pub enum Output {
         destination: SocketAddr,
         contents: DatagramSend,
     },
-    /// Send this message on a connection.
+    /// Send this message on a `/signal` connection.
     Signal {
         conn: ConnId,
         message: ServerMessage,
+    },
+    /// Send this message on a `/socket` (dspeak) connection.
+    Dspeak {
+        conn: ConnId,
+        message: crate::dspeak::ServerMessage,
     },
     /// Close a connection (after its queued messages) with a WebSocket close code.
     Close {
@@ -180,8 +192,10 @@ pub struct Sfu {
     policies: Policies,
     /// Every track a peer sends us, with its owner.
     tracks: HashMap<TrackKey, (UserId, str0m::media::MediaKind)>,
-    /// Remembers which peer a remote address belongs to, to skip the `accepts` scan.
-    addr_owner: HashMap<SocketAddr, ConnId>,
+    /// Remembers which peer's `Rtc` a remote address belongs to, to skip the `accepts` scan.
+    addr_owner: HashMap<SocketAddr, (ConnId, Link)>,
+    /// Channels whose users or producers changed: dspeak clients there get presence.
+    presence_changed: BTreeSet<ChannelId>,
     outputs: VecDeque<Output>,
     stats: SfuStats,
 }
@@ -202,6 +216,7 @@ impl Sfu {
             policies: Policies::default(),
             tracks: HashMap::new(),
             addr_owner: HashMap::new(),
+            presence_changed: BTreeSet::new(),
             outputs: VecDeque::new(),
             stats: SfuStats::default(),
         }
@@ -250,7 +265,14 @@ impl Sfu {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.peers
             .values()
-            .flat_map(|p| [Some(p.rtc_timeout), p.offer_due(), p.speaking_deadline()])
+            .flat_map(|p| {
+                [
+                    Some(p.rtc_timeout),
+                    p.ortc.as_ref().map(|o| o.uplink_timeout),
+                    p.offer_due(),
+                    p.speaking_deadline(),
+                ]
+            })
             .flatten()
             .min()
     }
@@ -362,10 +384,26 @@ impl Sfu {
                 tracing::debug!(%conn, error = %e, "join token refused");
                 JoinErrorCode::Unauthorized
             })?;
+        let rtc = self.new_rtc_with(now.instant, false);
+        self.admit_grant(now, conn, join.channel, grant, rtc, None)
+    }
+
+    /// Admits a verified user with its main `Rtc` (and, for dspeak, its send side).
+    fn admit_grant(
+        &mut self,
+        now: Now,
+        conn: ConnId,
+        channel: ChannelId,
+        grant: crate::auth::JoinGrant,
+        rtc: str0m::Rtc,
+        ortc: Option<OrtcSide>,
+    ) -> Result<(), JoinErrorCode> {
+        if self.peers.contains_key(&conn) {
+            return Err(JoinErrorCode::InvalidMessage);
+        }
         if !grant.perms.allows(crate::perms::Permissions::VOICE_CONNECT) {
             return Err(JoinErrorCode::Forbidden);
         }
-        let channel = join.channel;
         if !grant.moved
             && self
                 .policies
@@ -386,8 +424,10 @@ impl Sfu {
         {
             return Err(JoinErrorCode::Full);
         }
-        let rtc = self.new_rtc(now.instant);
         let mut peer = Peer::new(conn, grant.user, channel, grant.perms, rtc, now.instant);
+        if let Some(ortc) = ortc {
+            peer.set_ortc(ortc);
+        }
         for (key, (owner, kind)) in &self.tracks {
             if self
                 .peers
@@ -398,11 +438,23 @@ impl Sfu {
             }
         }
         tracing::debug!(%conn, user = %grant.user, %channel, moved = grant.moved, "joined");
+        let welcome = if peer.ortc.is_some() {
+            Output::Dspeak {
+                conn,
+                message: crate::dspeak::ServerMessage::Connected {
+                    channel_id: channel.to_string(),
+                    user_id: grant.user.to_string(),
+                },
+            }
+        } else {
+            Output::Signal {
+                conn,
+                message: ServerMessage::JoinAck(crate::signal::JoinAck::ok()),
+            }
+        };
         self.peers.insert(conn, peer);
-        self.outputs.push_back(Output::Signal {
-            conn,
-            message: ServerMessage::JoinAck(crate::signal::JoinAck::ok()),
-        });
+        self.presence_changed.insert(channel);
+        self.outputs.push_back(welcome);
         self.outputs.push_back(Output::Event(SfuEvent::Joined {
             user: grant.user,
             channel,
@@ -415,9 +467,11 @@ impl Sfu {
         Ok(())
     }
 
-    fn new_rtc(&self, now: Instant) -> str0m::Rtc {
+    /// A new `Rtc` with the shared certificate and the host candidates; ICE-lite for dspeak.
+    fn new_rtc_with(&self, now: Instant, ice_lite: bool) -> str0m::Rtc {
         let mut rtc = str0m::Rtc::builder()
             .set_dtls_cert(self.dtls_cert.clone())
+            .set_ice_lite(ice_lite)
             // Hold at most one packet back for reordering: late audio is worse than lost audio,
             // which the receiver conceals with FEC/PLC.
             .set_reordering_size_audio(1)
@@ -445,9 +499,16 @@ impl Sfu {
             return;
         };
         peer.rtc.disconnect();
-        self.addr_owner.retain(|_, c| *c != conn);
+        if let Some(ortc) = peer.ortc.as_mut() {
+            ortc.uplink.disconnect();
+        }
+        self.addr_owner.retain(|_, (c, _)| *c != conn);
         let produced = !peer.tracks_in.is_empty();
         self.tracks.retain(|key, _| key.conn != conn);
+        for (mid, _) in &peer.tracks_in {
+            self.close_dspeak_consumers(TrackKey { conn, mid: *mid });
+        }
+        self.presence_changed.insert(peer.channel);
         for other in self
             .peers
             .values_mut()
@@ -457,8 +518,20 @@ impl Sfu {
                 other.want_offer(now, self.config.offer_coalesce);
             }
         }
-        if let Some(message) = notice {
-            self.outputs.push_back(Output::Signal { conn, message });
+        match notice {
+            // A dspeak client learns why as dspeak's `force_disconnect`.
+            Some(message) if peer.ortc.is_some() => {
+                let reason = match message {
+                    ServerMessage::Kicked(k) => k.reason,
+                    _ => reason.as_str().to_owned(),
+                };
+                self.outputs.push_back(Output::Dspeak {
+                    conn,
+                    message: crate::dspeak::ServerMessage::ForceDisconnect { reason },
+                });
+            }
+            Some(message) => self.outputs.push_back(Output::Signal { conn, message }),
+            None => {}
         }
         self.outputs.push_back(Output::Close {
             conn,
@@ -490,7 +563,8 @@ impl Sfu {
         let mut conns: Vec<ConnId> = self
             .peers
             .values()
-            .filter(|p| p.channel == channel && Some(p.conn) != except)
+            // dspeak clients have no frames for `/signal` notices.
+            .filter(|p| p.channel == channel && Some(p.conn) != except && p.ortc.is_none())
             .map(|p| p.conn)
             .collect();
         conns.sort_unstable();
@@ -505,7 +579,7 @@ impl Sfu {
 
 use crate::signal::JoinErrorCode;
 
-/// WebSocket close codes after a refused join (documented in docs/PROTOCOL.md).
+/// WebSocket close codes after a refused join (`/signal` or `/socket`) (documented in docs/PROTOCOL.md).
 fn join_close_code(code: JoinErrorCode) -> u16 {
     match code {
         JoinErrorCode::InvalidMessage => 4000,

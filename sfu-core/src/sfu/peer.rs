@@ -107,6 +107,8 @@ pub struct Peer {
     /// The m-lines the client sends on are negotiated (ours from the first offer, or its own).
     uplink_negotiated: bool,
     last_keyframe_request: Option<Instant>,
+    /// A dspeak (`/socket`) client's send transport and session; None for `/signal` peers.
+    pub ortc: Option<super::ortc::OrtcSide>,
 }
 
 impl Peer {
@@ -136,7 +138,14 @@ impl Peer {
             offer_due: Some(now),
             uplink_negotiated: false,
             last_keyframe_request: None,
+            ortc: None,
         }
+    }
+
+    /// Makes this a dspeak peer: no SDP offers; forwarded tracks come from its `consume`s.
+    pub fn set_ortc(&mut self, ortc: super::ortc::OrtcSide) {
+        self.ortc = Some(ortc);
+        self.offer_due = None;
     }
 
     /// When a level-derived speaking state ends, if it is on.
@@ -149,6 +158,9 @@ impl Peer {
 
     /// Asks for an offer within `coalesce`, keeping an earlier deadline if one is set.
     pub fn want_offer(&mut self, now: Instant, coalesce: Duration) {
+        if self.ortc.is_some() {
+            return;
+        }
         let due = now + coalesce;
         self.offer_due = Some(self.offer_due.map_or(due, |d| d.min(due)));
     }
@@ -308,8 +320,9 @@ impl Peer {
     }
 
     /// Starts forwarding a new source track to this peer (m-line in the next offer).
+    /// dspeak peers take tracks only through `consume`.
     pub fn add_track_out(&mut self, source: TrackKey, source_user: UserId, kind: MediaKind) {
-        if self.tracks_out.iter().any(|t| t.source == source) {
+        if self.ortc.is_some() || self.tracks_out.iter().any(|t| t.source == source) {
             return;
         }
         self.tracks_out.push(TrackOut {
@@ -369,6 +382,17 @@ impl Peer {
     /// The forwarded track on `mid`, if any (for keyframe requests from this receiver).
     pub fn track_out_on(&self, mid: Mid) -> Option<&TrackOut> {
         self.tracks_out.iter().find(|t| t.open_mid() == Some(mid))
+    }
+}
+
+impl Peer {
+    /// Whether the `link` `Rtc` of this peer takes `input` (a dspeak client has two).
+    pub fn accepts(&self, link: super::ortc::Link, input: &str0m::Input<'_>) -> bool {
+        match (link, &self.ortc) {
+            (super::ortc::Link::Main, _) => self.rtc.accepts(input),
+            (super::ortc::Link::Uplink, Some(ortc)) => ortc.uplink.accepts(input),
+            (super::ortc::Link::Uplink, None) => false,
+        }
     }
 }
 

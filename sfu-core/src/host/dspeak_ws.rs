@@ -1,0 +1,191 @@
+//! One `/socket` (dspeak) WebSocket connection: the query check, decoding, keepalive and rate
+//! limiting. Decisions are the SFU actor's; this task only moves frames.
+//!
+//! Generic over `Sink`/`Stream` so tests can drive it with channels.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, interval};
+
+use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
+use crate::dspeak::{Join, ServerMessage, decode_client};
+use crate::ids::ChannelId;
+use crate::rate::{RateLimiter, Verdict};
+use crate::sfu::ConnId;
+
+/// How often the server pings.
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+/// A connection silent this long is dropped (dspeak clients ping every 15 s).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why the query of `GET /socket` is refused; `Display` is the error frame's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// dspeak's own text for a missing `auth` or `channelId`.
+    #[error("Missing auth or channelId in query params")]
+    Missing,
+    /// `channelId` is not a decimal int64 (Hearth channels are int64, SPEC section 2).
+    #[error("Invalid channelId: {0:?} is not a decimal integer")]
+    BadChannel(String),
+}
+
+/// Reads `auth` and `channelId` from the query parameters.
+pub fn join_from_query(auth: Option<&str>, channel_id: Option<&str>) -> Result<Join, QueryError> {
+    let (Some(auth), Some(channel)) = (auth, channel_id) else {
+        return Err(QueryError::Missing);
+    };
+    if auth.is_empty() || channel.is_empty() {
+        return Err(QueryError::Missing);
+    }
+    let channel = channel
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| QueryError::BadChannel(channel.to_owned()))?;
+    Ok(Join {
+        auth: auth
+            .trim()
+            .strip_prefix("Bearer ")
+            .unwrap_or(auth.trim())
+            .to_owned(),
+        channel: ChannelId(channel),
+    })
+}
+
+/// Serves one connection until it closes.
+pub async fn serve<S, E>(socket: S, conn: ConnId, join: Result<Join, QueryError>, sfu: SfuHandle)
+where
+    S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
+{
+    let (mut sink, mut stream) = socket.split();
+    let join = match join {
+        Ok(join) => join,
+        Err(error) => {
+            tracing::debug!(%conn, %error, "dspeak query refused");
+            let _ = send(&mut sink, &ServerMessage::Error(error.to_string())).await;
+            let _ = close_with(&mut sink, 4000, "invalid query").await;
+            return;
+        }
+    };
+    let (out_tx, mut out_rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let joined = SfuCommand::DspeakJoin {
+        conn,
+        join,
+        outbound: out_tx,
+    };
+    if sfu.send(joined).await.is_err() {
+        let _ = close_with(&mut sink, 1011, "server unavailable").await;
+        return;
+    }
+
+    let mut pings = interval(PING_INTERVAL);
+    pings.reset();
+    let mut last_heard = Instant::now();
+    let mut limiter = RateLimiter::signaling();
+    let close = loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let Some(Ok(frame)) = frame else { break None };
+                last_heard = Instant::now();
+                let text = match frame {
+                    Message::Text(text) => text.to_string(),
+                    Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Message::Close(_) => break None,
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                };
+                match limiter.admit(Instant::now().into_std()) {
+                    Verdict::Allow => {}
+                    Verdict::Drop { notify } => {
+                        if notify {
+                            let reply = ServerMessage::Error("Too many messages; this one was dropped".into());
+                            let _ = send(&mut sink, &reply).await;
+                        }
+                        continue;
+                    }
+                    Verdict::Abuse => break Some((4008, "rate limit abuse")),
+                }
+                match decode_client(&text) {
+                    Ok(message) => {
+                        if sfu.send(SfuCommand::DspeakMessage { conn, message }).await.is_err() {
+                            break Some((1011, "server unavailable"));
+                        }
+                    }
+                    Err(error) => {
+                        tracing::debug!(%conn, %error, "undecodable dspeak frame");
+                        let _ = send(&mut sink, &ServerMessage::Error(error.to_string())).await;
+                    }
+                }
+            }
+            outbound = out_rx.recv() => match outbound {
+                Some(Outbound::Dspeak(message)) => {
+                    if send(&mut sink, &message).await.is_err() { break None }
+                }
+                Some(Outbound::Message(_)) => {}
+                Some(Outbound::Close { code, reason }) => break Some((code, reason)),
+                None => break Some((1011, "server unavailable")),
+            },
+            _ = pings.tick() => {
+                if last_heard.elapsed() > IDLE_TIMEOUT {
+                    break Some((4009, "idle timeout"));
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() { break None }
+            }
+        }
+    };
+    // Flush what the SFU queued before the close (an error or force_disconnect precedes it).
+    while let Ok(Outbound::Dspeak(message)) = out_rx.try_recv() {
+        let _ = send(&mut sink, &message).await;
+    }
+    if let Some((code, reason)) = close {
+        let _ = close_with(&mut sink, code, reason).await;
+    }
+    let _ = sfu.send(SfuCommand::Disconnected { conn }).await;
+}
+
+async fn send<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    message: &ServerMessage,
+) -> Result<(), K::Error> {
+    sink.send(Message::Text(message.to_json().into())).await
+}
+
+async fn close_with<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    code: u16,
+    reason: &str,
+) -> Result<(), K::Error> {
+    let frame = CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    };
+    sink.send(Message::Close(Some(frame))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_needs_auth_and_a_decimal_channel() {
+        let join = join_from_query(Some("42"), Some("7")).expect("valid query");
+        assert_eq!(join.channel, ChannelId(7));
+        assert_eq!(join.auth, "42");
+        assert_eq!(join_from_query(None, Some("7")), Err(QueryError::Missing));
+        assert_eq!(join_from_query(Some("42"), None), Err(QueryError::Missing));
+        assert_eq!(
+            join_from_query(Some(""), Some("7")),
+            Err(QueryError::Missing)
+        );
+        assert_eq!(
+            join_from_query(Some("42"), Some("lobby")).map_err(|e| e.to_string()),
+            Err("Invalid channelId: \"lobby\" is not a decimal integer".to_owned())
+        );
+        assert_eq!(
+            join_from_query(Some("Bearer abc"), Some("7")).map(|j| j.auth),
+            Ok("abc".to_owned()),
+            "a Bearer prefix is stripped like /signal's"
+        );
+    }
+}
