@@ -20,6 +20,8 @@ export interface AppState {
   loaded: boolean;
   settings: Settings;
   session: SessionStatus;
+  /** The server of the latest join, for "Retry". */
+  lastServer: string | null;
   host: { running: boolean; info: HostInfo | null; error: string | null };
   world: WorldFile | null;
   me: Me | null;
@@ -49,6 +51,7 @@ export function initialState(): AppState {
       inputDevice: null, outputDevice: null, userVolumes: {},
     },
     session: { status: "idle" },
+    lastServer: null,
     host: { running: false, info: null, error: null },
     world: null,
     me: null,
@@ -85,12 +88,14 @@ export function apply(state: AppState, action: Action): AppState {
     case "snapshot": {
       const s = action.snapshot;
       return {
-        ...state, loaded: true, settings: s.settings, session: s.session, host: s.host, world: s.world, me: s.me,
+        ...state, loaded: true, settings: s.settings, session: s.session,
+        lastServer: "server" in s.session ? s.session.server : state.lastServer, host: s.host, world: s.world, me: s.me,
         peers: s.peers, selfVoice: s.selfVoice, protocol: s.protocol.slice(-PROTOCOL_LIMIT),
       };
     }
     case "session": {
       const session = sessionOf(action);
+      if ("server" in session) state = { ...state, lastServer: session.server };
       if (session.status === "idle") {
         return { ...state, session, me: null, world: null, peers: [], levels: { input: 0, peers: {} } };
       }
