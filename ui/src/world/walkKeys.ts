@@ -36,6 +36,10 @@ export class WalkKeys {
     return this.update();
   }
 
+  isHeld(code: string): boolean {
+    return this.held.has(code);
+  }
+
   /** Focus left the window: stop walking. */
   releaseAll(): Point | null {
     this.held.clear();
