@@ -53,6 +53,22 @@ describe("Hearth UI in a browser", { skip: !haveBrowser }, () => {
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${server.url}/index.html${query}`);
     await waitFor(page, "the join screen", () => document.querySelector("[data-testid=join]"));
+    // Where the map draws me, in page coordinates: the camera centres me, clamped to the map.
+    await page.evaluate(() => {
+      window.__hearthTest = {
+        meOnScreen() {
+          const TILE = 32;
+          const c = document.querySelector("[data-testid=map]");
+          const r = c.getBoundingClientRect();
+          const { me, world } = window.__hearth.state;
+          const follow = (center, view, size) => (size <= view ? (size - view) / 2 : Math.max(0, Math.min(size - view, center - view / 2)));
+          return {
+            x: r.x + me.x * TILE - follow(me.x * TILE, r.width, world.map.width * TILE),
+            y: r.y + me.y * TILE - follow(me.y * TILE, r.height, world.map.height * TILE),
+          };
+        },
+      };
+    });
     page.errors = errors;
     return page;
   }
@@ -82,16 +98,13 @@ describe("Hearth UI in a browser", { skip: !haveBrowser }, () => {
     await new Promise((r) => setTimeout(r, 600));
     // My avatar has a white ring (radius 0.42 tile); find it where the camera puts me.
     const ring = await page.evaluate(() => {
-      const TILE = 32;
       const c = document.querySelector("[data-testid=map]");
       const dpr = c.width / c.clientWidth;
-      const { me, world } = window.__hearth.state;
-      const follow = (center, view, size) => (size <= view ? (size - view) / 2 : Math.max(0, Math.min(size - view, center - view / 2)));
-      const sx = me.x * TILE - follow(me.x * TILE, c.clientWidth, world.map.width * TILE);
-      const sy = me.y * TILE - follow(me.y * TILE, c.clientHeight, world.map.height * TILE);
+      const r = c.getBoundingClientRect();
       const ctx = c.getContext("2d");
-      const px = (x, y) => [...ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data];
-      return { edge: [px(sx + TILE * 0.42, sy), px(sx - TILE * 0.42, sy), px(sx, sy - TILE * 0.42)] };
+      const { x, y } = window.__hearthTest.meOnScreen();
+      const px = (dx, dy) => [...ctx.getImageData(Math.round((x - r.x + dx) * dpr), Math.round((y - r.y + dy) * dpr), 1, 1).data];
+      return { edge: [px(32 * 0.42, 0), px(-32 * 0.42, 0), px(0, -32 * 0.42)] };
     });
     for (const [r, g, b] of ring.edge) assert.ok(r > 230 && g > 230 && b > 230, `my avatar's white ring should be drawn, got rgb(${r},${g},${b})`);
     await shot(page, "world");
@@ -110,9 +123,9 @@ describe("Hearth UI in a browser", { skip: !haveBrowser }, () => {
     assert.equal((await state(page)).me.x, stopped, "releasing the key stops walking");
 
     // Click a point three tiles below me: the map turns the click into walkTo.
-    const box = await page.$eval("[data-testid=map]", (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
     const before = (await state(page)).me;
-    await page.mouse.click(box.x + box.w / 2, box.y + box.h / 2 + 96);
+    const at = await page.evaluate(() => window.__hearthTest.meOnScreen());
+    await page.mouse.click(at.x, at.y + 96);
     await waitFor(page, "walked down after the click", (y0) => window.__hearth.state.me.y > y0 + 1.5, before.y);
     const kinds = (await state(page)).protocol.map((m) => m.kind);
     assert.ok(kinds.includes("MOVE_INTENT"), "walking sends MOVE_INTENT");

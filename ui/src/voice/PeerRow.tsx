@@ -5,6 +5,7 @@ import type { ModerationKind } from "../state/permissions";
 import { useStore } from "../state/context";
 import { avatarColor, initials } from "../world/draw";
 import { Moderation } from "./Moderation";
+import { ShieldIcon, SpeakerIcon, SpeakerOffIcon } from "./icons";
 
 const PATH_LABEL = { p2p: "P2P", turn: "TURN", sfu: "SFU", none: "Out of range" } as const;
 
@@ -56,11 +57,11 @@ export function PeerRow({ peer, level, allowed }: { peer: PeerState; level: numb
           onClick={() => void store.command((b) => b.setUserMuted(peer.userId, !peer.locallyMuted))}
           data-testid="local-mute"
         >
-          {peer.locallyMuted ? "🔇" : "🔈"}
+          {peer.locallyMuted ? <SpeakerOffIcon /> : <SpeakerIcon />}
         </button>
         {allowed.size > 0 && (
           <button class="icon-button" aria-expanded={open} aria-label={`Moderate ${peer.displayName}`} title="Moderate" onClick={() => setOpen(!open)} data-testid="moderate-toggle">
-            ⚑
+            <ShieldIcon />
           </button>
         )}
       </div>

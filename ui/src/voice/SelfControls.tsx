@@ -2,6 +2,7 @@
 import type { TalkMode } from "../backend/types";
 import { useStore } from "../state/context";
 import { LevelMeter } from "./LevelMeter";
+import { GearIcon } from "./icons";
 
 const MODES: { mode: TalkMode; label: string }[] = [
   { mode: "voice_activity", label: "Voice" },
@@ -37,7 +38,7 @@ export function SelfControls({ onOpenSettings }: { onOpenSettings: () => void })
         >
           {v.deafened ? "Undeafen" : "Deafen"}
         </button>
-        <button class="icon-button" aria-label="Voice and device settings" title="Settings" onClick={onOpenSettings} data-testid="open-settings">⚙</button>
+        <button class="icon-button" aria-label="Voice and device settings" title="Settings" onClick={onOpenSettings} data-testid="open-settings"><GearIcon /></button>
       </div>
       <div class="segmented" role="radiogroup" aria-label="Talk mode">
         {MODES.map((m) => (

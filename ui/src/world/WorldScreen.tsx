@@ -63,7 +63,7 @@ export function WorldScreen({ world }: { world: WorldFile }) {
   const zone = me ? world.zones.find((z) => z.id === me.zone) : undefined;
 
   return (
-    <div class={`world-screen ${inspector ? "with-inspector" : ""}`}>
+    <div class="world-screen">
       <header class="top-bar">
         <span class="world-name"><span class="logo" aria-hidden="true">◉</span> {world.meta.name}</span>
         {me && (

@@ -76,7 +76,15 @@ export class MockBackend implements Backend {
   constructor(opts: MockOptions = {}) {
     this.role = opts.role ?? "Admin";
     this.rand = seededRandom(opts.seed ?? 7);
-    if (opts.realtime) setInterval(() => this.tick(TICK_MS), TICK_MS);
+    if (opts.realtime) {
+      // Step by the time that really passed: browsers throttle timers in background tabs.
+      let last = performance.now();
+      setInterval(() => {
+        const now = performance.now();
+        this.tick(Math.min(1000, now - last));
+        last = now;
+      }, TICK_MS);
+    }
   }
 
   // ---- the clock -------------------------------------------------------------------------------
