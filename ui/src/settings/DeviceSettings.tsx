@@ -1,0 +1,85 @@
+// Devices, talk mode and the push-to-talk key, saved through the backend.
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Devices, TalkMode } from "../backend/types";
+import { useStore } from "../state/context";
+import { errorMessage } from "../state/store";
+import { keyLabel } from "../voice/SelfControls";
+
+export function DeviceSettings({ onClose }: { onClose: () => void }) {
+  const store = useStore();
+  const { settings, selfVoice } = store.state.value;
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [devices, setDevices] = useState<Devices | null>(null);
+  const [input, setInput] = useState(settings.inputDevice ?? "");
+  const [output, setOutput] = useState(settings.outputDevice ?? "");
+  const [mode, setMode] = useState<TalkMode>(selfVoice.talkMode);
+  const [pttKey, setPttKey] = useState(settings.pttKey);
+  const [capturing, setCapturing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    dialog.current?.showModal();
+    store.backend.listDevices().then(setDevices, (e) => setError(errorMessage(e)));
+  }, []);
+
+  const capture = (e: KeyboardEvent) => {
+    if (!capturing) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (e.code !== "Escape") setPttKey(e.code);
+    setCapturing(false);
+  };
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const next = { ...settings, inputDevice: input || null, outputDevice: output || null, talkMode: mode, pttKey };
+      await store.backend.setDevices(next.inputDevice, next.outputDevice);
+      if (mode !== selfVoice.talkMode) await store.backend.setTalkMode(mode);
+      await store.backend.saveSettings(next);
+      store.dispatch({ kind: "settings_saved", settings: next });
+      onClose();
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  };
+
+  const deviceSelect = (label: string, value: string, set: (v: string) => void, list: Devices["inputs"] | undefined) => (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => set(e.currentTarget.value)} disabled={!list}>
+        <option value="">System default</option>
+        {list?.map((d) => <option key={d.name} value={d.name}>{d.name}{d.isDefault ? " (default)" : ""}</option>)}
+      </select>
+    </label>
+  );
+
+  return (
+    <dialog ref={dialog} class="settings-dialog" onClose={onClose} onKeyDown={capture} aria-labelledby="settings-title" data-testid="settings">
+      <form method="dialog" onSubmit={save}>
+        <h2 id="settings-title">Voice settings</h2>
+        {deviceSelect("Microphone", input, setInput, devices?.inputs)}
+        {deviceSelect("Speakers or headphones", output, setOutput, devices?.outputs)}
+        <label>
+          Talk mode
+          <select value={mode} onChange={(e) => setMode(e.currentTarget.value as TalkMode)}>
+            <option value="voice_activity">Voice activity</option>
+            <option value="push_to_talk">Push to talk</option>
+            <option value="open">Open mic</option>
+          </select>
+        </label>
+        <div class="field">
+          <span>Push-to-talk key</span>
+          <button type="button" class={capturing ? "capturing" : ""} onClick={() => setCapturing(true)} data-testid="ptt-key">
+            {capturing ? "Press a key… (Esc cancels)" : keyLabel(pttKey)}
+          </button>
+        </div>
+        {error && <p class="error" role="alert">{error}</p>}
+        <div class="button-row end">
+          <button type="button" onClick={() => dialog.current?.close()}>Cancel</button>
+          <button type="submit" class="primary">Save</button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
