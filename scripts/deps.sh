@@ -8,7 +8,12 @@ set -euo pipefail
 # cpal's native PulseAudio host. Its package would also
 # make PulseAudio the ALSA default of the whole machine (/etc/alsa/conf.d/99-pulse.conf); that
 # file is diverted away before the install, so the machine's ALSA default stays as it was.
-packages=(pkg-config libopus-dev libasound2-dev chromium pulseaudio pulseaudio-utils)
+# libwebkit2gtk-4.1-dev: the desktop app's webview (Tauri 2). xvfb, xauth, webkit2gtk-driver: the
+# app's window tests run it under a virtual display and drive it over WebDriver.
+packages=(pkg-config libopus-dev libasound2-dev chromium pulseaudio pulseaudio-utils
+  libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver)
+# The UI is built with npm; Debian's nodejs when the machine has none.
+command -v npm >/dev/null || packages+=(nodejs npm)
 sudo_cmd=""
 [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 pulse_default=/etc/alsa/conf.d/99-pulse.conf
@@ -27,3 +32,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "deps: cargo not found; install Rust from rustup.rs" >&2; exit 1; }
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || echo "deps: the UI build wants Node.js 20 or newer (found $(node --version 2>/dev/null || echo none))" >&2

@@ -9,6 +9,13 @@ export CARGO_TERM_COLOR=never
 export HEARTH_REQUIRE_BROWSER=1
 # Nor the audio-device tests for lack of PulseAudio (scripts/deps.sh installs it).
 export HEARTH_REQUIRE_AUDIO=1
+# Nor the desktop app's window test for lack of Xvfb or WebKitWebDriver.
+export HEARTH_REQUIRE_DESKTOP=1
+
+# The app embeds ui/dist, so the UI is built before anything compiles the app.
+echo "== UI: type-check, build, unit tests"
+scripts/ui.sh
+(cd ui && npm test --silent)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -17,3 +24,5 @@ cargo clippy --workspace --all-targets -j 2 -- -D warnings
 echo "== cargo test"
 # Media tests run real WebRTC sessions; two at a time keeps a 2-core machine responsive.
 cargo test --workspace -j 2 -- --test-threads=2
+echo "== UI: end-to-end in headless Chromium (mock backend)"
+(cd ui && npm run e2e --silent)

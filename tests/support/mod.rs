@@ -136,6 +136,7 @@ impl Bot {
             },
             downlink: Downlink::Decode(sinks),
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            tap: None,
         };
         let (client, events) = SfuClient::connect(config)
             .await

@@ -101,6 +101,7 @@ impl VoiceBot {
             world_id: WorldId::new(host.world_id.clone()),
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             range: AudioRange::default(),
+            tap: None,
         };
         let (client, mut events) =
             HearthClient::connect(config, engine.clone(), voice_events).await?;

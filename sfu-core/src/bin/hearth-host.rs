@@ -7,9 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rand::RngCore;
+use sfu_core::host::lan::{load_world_or_demo, random_hex};
 use sfu_core::host::{self, HostConfig};
-use sfu_core::world::map::{World, load_world};
 use token::TokenCommand;
 
 #[path = "hearth-host/token.rs"]
@@ -92,23 +91,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// `len` random bytes as lowercase hex.
-fn random_hex(len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn run(args: RunArgs) -> anyhow::Result<()> {
     init_logs(args.log_format);
-    let world = match &args.world {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading the world file {}", path.display()))?;
-            load_world(&text)
-                .with_context(|| format!("loading the world file {}", path.display()))?
-        }
-        None => World::demo(),
-    };
+    let world = load_world_or_demo(args.world.as_deref())?;
     let secret = args.secret.unwrap_or_else(|| {
         let secret = random_hex(24);
         eprintln!("hearth-host: no --secret given; this run's token secret is {secret}");

@@ -6,6 +6,7 @@ pub mod dspeak_ws;
 mod histogram;
 pub mod interop_main;
 pub mod interop_sfu;
+pub mod lan;
 mod metrics;
 pub mod session_api;
 pub mod sfu_actor;
@@ -266,12 +267,19 @@ const WS_READ_BUFFER: usize = 8 * 1024;
 fn announced_addr(udp: SocketAddr, public_ip: Option<IpAddr>) -> SocketAddr {
     match public_ip {
         Some(ip) => SocketAddr::new(ip, udp.port()),
-        None if udp.ip().is_unspecified() => {
-            tracing::warn!(
-                "UDP bound to an unspecified address without --public-ip: announcing 127.0.0.1 only"
-            );
-            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), udp.port())
-        }
+        None if udp.ip().is_unspecified() => match lan::detect_lan_ip() {
+            Some(ip) => {
+                tracing::info!(%ip, "UDP bound to an unspecified address: announcing the LAN address");
+                SocketAddr::new(ip, udp.port())
+            }
+            None => {
+                tracing::warn!(
+                    "UDP bound to an unspecified address, no --public-ip and no LAN address: \
+                     announcing 127.0.0.1 only"
+                );
+                SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), udp.port())
+            }
+        },
         None => udp,
     }
 }

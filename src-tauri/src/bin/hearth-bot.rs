@@ -25,8 +25,6 @@ mod mix_cost;
 mod report;
 #[path = "hearth-bot/target.rs"]
 mod target;
-#[path = "hearth-bot/voice_args.rs"]
-mod voice_args;
 #[path = "hearth-bot/walk.rs"]
 mod walk;
 #[path = "hearth-bot/window.rs"]
@@ -81,7 +79,7 @@ struct SfuArgs {
     #[arg(long, env = "HEARTH_TOKEN", hide_env_values = true)]
     token: String,
     #[command(flatten)]
-    voice: voice_args::VoiceArgs,
+    voice: hearth_client::voice::args::VoiceArgs,
     /// Leave after this long (e.g. 10s, 500ms, 2m); stay until Ctrl-C when absent.
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -132,7 +130,13 @@ fn main() -> anyhow::Result<()> {
         Command::World(args) => runtime.block_on(world::run(args)),
         Command::WorldLoad(args) => runtime.block_on(world_load::run(args)),
         Command::Latency(args) => runtime.block_on(latency::run(args)),
-        Command::Devices => voice_args::list(),
+        Command::Devices => {
+            println!(
+                "{}",
+                serde_json::to_string(&hearth_client::audio::device::list_devices()?)?
+            );
+            Ok(())
+        }
     }
 }
 
@@ -149,6 +153,7 @@ async fn run_sfu(args: SfuArgs) -> anyhow::Result<()> {
         },
         downlink: Downlink::Decode(sinks),
         bind_ip: args.bind,
+        tap: None,
     };
     let started = Instant::now();
     let (client, mut events) = SfuClient::connect(config).await?;

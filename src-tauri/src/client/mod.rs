@@ -22,6 +22,7 @@ pub use events::{ClientEvent, MediaEvent};
 use plan::{MediaPlan, PlanAction, Promotion, TurnServer};
 
 use crate::events::EngineEvent;
+use crate::inspect::ProtocolTap;
 use crate::p2p::link::{Link, LinkConfig, LinkInput, LinkOutput, decode_sdp};
 use crate::p2p::plan::{AudioRange, ZoneMedia};
 use crate::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
@@ -40,6 +41,8 @@ pub struct ClientConfig {
     /// Local address for media sockets.
     pub bind_ip: IpAddr,
     pub range: AudioRange,
+    /// Where every signaling frame of both sockets is recorded, if anywhere.
+    pub tap: Option<ProtocolTap>,
 }
 
 /// The audio-side id of a world user: the SFU user id derived from their UUID (SPEC section 2).
@@ -73,8 +76,13 @@ impl HearthClient {
         engine: VoiceEngine,
         voice_events: mpsc::Receiver<VoiceEvent>,
     ) -> Result<(Self, mpsc::Receiver<ClientEvent>), WorldConnectError> {
-        let (world, world_events) =
-            WorldClient::connect(&config.world_url, config.token, config.world_id).await?;
+        let (world, world_events) = WorldClient::connect_tapped(
+            &config.world_url,
+            config.token,
+            config.world_id,
+            config.tap.clone(),
+        )
+        .await?;
         let (events_tx, events_rx) = mpsc::channel(4096);
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let (links_tx, links_rx) = mpsc::channel(1024);
@@ -89,6 +97,7 @@ impl HearthClient {
             sfu: None,
             sfu_zone_channel: None,
             events: events_tx,
+            tap: config.tap,
         };
         let task = tokio::spawn(actor.run(world_events, links_rx, voice_events, commands_rx));
         Ok((
@@ -150,6 +159,7 @@ struct Actor {
     sfu: Option<SfuSession>,
     sfu_zone_channel: Option<(ZoneId, i64)>,
     events: mpsc::Sender<ClientEvent>,
+    tap: Option<ProtocolTap>,
 }
 
 impl Actor {
@@ -514,6 +524,7 @@ impl Actor {
             uplink: Uplink::Engine(self.engine.clone()),
             downlink: Downlink::Engine(self.engine.clone()),
             bind_ip: self.bind_ip,
+            tap: self.tap.clone(),
         };
         match SfuClient::connect(config).await {
             Ok((client, events)) => {

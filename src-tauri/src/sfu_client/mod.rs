@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::RTCPeerConnectionState;
 
 use crate::events::EngineEvent;
+use crate::inspect::{self, Direction, ProtocolTap, TapChannel};
 use crate::media::peer::{MediaPeer, PeerEvent};
 use crate::media::probe::ProbeRecorder;
 pub use crate::media::uplink::Uplink;
@@ -52,6 +53,8 @@ pub struct SfuClientConfig {
     pub downlink: Downlink,
     /// Local address for media sockets.
     pub bind_ip: IpAddr,
+    /// Where every signaling frame is recorded (the protocol inspector), if anywhere.
+    pub tap: Option<ProtocolTap>,
 }
 
 /// Why a client could not start.
@@ -113,6 +116,7 @@ impl SfuClient {
             downlink: config.downlink,
             events: events_tx,
             muted,
+            tap: config.tap,
             _stop: stop_tx,
         };
         let task = tokio::spawn(actor.run(ws, peer_events, commands_rx, speaking_rx));
@@ -154,6 +158,7 @@ struct ClientActor {
     downlink: Downlink,
     events: mpsc::Sender<EngineEvent>,
     muted: Arc<AtomicBool>,
+    tap: Option<ProtocolTap>,
     /// Dropping it stops the uplink task.
     _stop: watch::Sender<bool>,
 }
@@ -185,7 +190,10 @@ impl ClientActor {
             tokio::select! {
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(text))) => match decode_server(text.as_str()) {
-                        Ok(message) => self.session.handle_server(Instant::now(), message),
+                        Ok(message) => {
+                            inspect::record(self.tap.as_ref(), TapChannel::Signal, Direction::In, &text);
+                            self.session.handle_server(Instant::now(), message)
+                        }
                         Err(e) => tracing::warn!(error = %e, "undecodable frame from the SFU"),
                     },
                     Some(Ok(Message::Close(frame))) => {
@@ -223,11 +231,9 @@ impl ClientActor {
     {
         match action {
             Action::Send(message) => {
-                if sink
-                    .send(Message::Text(message.to_json().into()))
-                    .await
-                    .is_err()
-                {
+                let text = message.to_json();
+                inspect::record(self.tap.as_ref(), TapChannel::Signal, Direction::Out, &text);
+                if sink.send(Message::Text(text.into())).await.is_err() {
                     self.session.handle_closed("socket closed");
                 }
             }

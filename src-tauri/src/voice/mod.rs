@@ -11,6 +11,7 @@
 //! Real-time device callbacks stay inside [`crate::audio::device`]; the engine's own threads
 //! never touch them directly.
 
+pub mod args;
 pub mod capture;
 pub mod controls;
 pub mod fanout;

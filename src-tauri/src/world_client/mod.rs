@@ -7,6 +7,7 @@
 //! and ends with it.
 
 pub mod events;
+pub mod invite;
 pub mod reconnect;
 pub mod session;
 pub mod throttle;
@@ -22,6 +23,8 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use sfu_core::world::wire::{ClientMessage, Position, WorldId, decode_server};
 use tokio::sync::mpsc;
+
+use crate::inspect::{self, Direction, ProtocolTap, TapChannel};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -119,13 +122,26 @@ impl WorldClient {
         token: String,
         world_id: WorldId,
     ) -> Result<(Self, mpsc::Receiver<WorldEvent>), WorldConnectError> {
+        Self::connect_tapped(url, token, world_id, None).await
+    }
+
+    /// [`WorldClient::connect`], recording every frame on `tap` (the protocol inspector).
+    ///
+    /// # Errors
+    /// As [`WorldClient::connect`].
+    pub async fn connect_tapped(
+        url: &str,
+        token: String,
+        world_id: WorldId,
+        tap: Option<ProtocolTap>,
+    ) -> Result<(Self, mpsc::Receiver<WorldEvent>), WorldConnectError> {
         let ws = dial(url.to_owned()).await?;
         let url = url.to_owned();
         let dialer: Dialer<WorldSocket> = Box::new(move || {
             let url = url.clone();
             Box::pin(async move { dial(url).await.map_err(|e| e.to_string()) })
         });
-        Ok(Self::start(ws, token, world_id, Some(dialer)))
+        Ok(Self::start(ws, token, world_id, Some(dialer), tap))
     }
 
     /// Runs the session over an already open socket (any `Sink`/`Stream` of WebSocket messages,
@@ -143,7 +159,7 @@ impl WorldClient {
             + Unpin
             + 'static,
     {
-        Self::start(socket, token, world_id, None)
+        Self::start(socket, token, world_id, None, None)
     }
 
     /// Starts the actor over `socket`; with a `dialer`, the session reconnects.
@@ -152,6 +168,7 @@ impl WorldClient {
         token: String,
         world_id: WorldId,
         dialer: Option<Dialer<S>>,
+        tap: Option<ProtocolTap>,
     ) -> (Self, mpsc::Receiver<WorldEvent>)
     where
         S: Stream<Item = Result<Message, tungstenite::Error>>
@@ -171,6 +188,7 @@ impl WorldClient {
             session,
             events: events_tx,
             dropped: dropped.clone(),
+            tap,
         };
         let task = tokio::spawn(actor.run(socket, commands_rx, dialer));
         let client = Self {
@@ -213,6 +231,7 @@ struct WorldActor {
     session: WorldSession,
     events: mpsc::Sender<WorldEvent>,
     dropped: Arc<AtomicU64>,
+    tap: Option<ProtocolTap>,
 }
 
 impl WorldActor {
@@ -279,7 +298,10 @@ impl WorldActor {
     fn on_frame(&mut self, frame: Option<Result<Message, tungstenite::Error>>) {
         match frame {
             Some(Ok(Message::Text(text))) => match decode_server(text.as_str()) {
-                Ok(message) => self.session.handle_server(Instant::now(), message),
+                Ok(message) => {
+                    inspect::record(self.tap.as_ref(), TapChannel::World, Direction::In, &text);
+                    self.session.handle_server(Instant::now(), message)
+                }
                 Err(e) => tracing::warn!(error = %e, "undecodable frame from the world server"),
             },
             Some(Ok(Message::Close(frame))) => {
@@ -309,11 +331,9 @@ impl WorldActor {
             return;
         };
         tracing::trace!(kind = message.name(), "to the world server");
-        if sink
-            .send(Message::Text(message.to_json().into()))
-            .await
-            .is_err()
-        {
+        let text = message.to_json();
+        inspect::record(self.tap.as_ref(), TapChannel::World, Direction::Out, &text);
+        if sink.send(Message::Text(text.into())).await.is_err() {
             self.session
                 .handle_closed(Instant::now(), None, "socket closed");
         }

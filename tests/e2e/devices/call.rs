@@ -64,6 +64,7 @@ pub(super) fn call_scenario(scratch: &Path) -> anyhow::Result<()> {
             uplink: Uplink::Engine(engine.clone()),
             downlink: Downlink::Engine(engine.clone()),
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            tap: None,
         })
         .await
         .context("joining with the device engine")?;

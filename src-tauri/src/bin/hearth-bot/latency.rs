@@ -261,6 +261,7 @@ async fn join_sfu(sfu: &Sfu, user: i64, engine: &VoiceEngine) -> anyhow::Result<
         uplink: Uplink::Engine(engine.clone()),
         downlink: Downlink::Engine(engine.clone()),
         bind_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        tap: None,
     })
     .await?;
     Ok(client)
@@ -282,6 +283,7 @@ async fn join_world(sfu: &Sfu, name: &str, engine: &VoiceEngine) -> anyhow::Resu
             world_id: WorldId::new(world_id),
             bind_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             range: AudioRange::default(),
+            tap: None,
         },
         engine.clone(),
         engine_events,

@@ -218,6 +218,7 @@ async fn join(sfu: &Sfu, args: &LoadArgs, user: i64, speaks: bool) -> anyhow::Re
         },
         downlink: Downlink::Probe(recorder.clone()),
         bind_ip: args.bind,
+        tap: None,
     })
     .await
     .with_context(|| format!("user {user} connecting"))?;

@@ -1,17 +1,8 @@
 //! Reading the SFU's `/metrics` (Prometheus text) with a bare HTTP/1.1 GET, and the few figures
 //! the load run needs from it. Parsing is tolerant: a family that is missing is `None`.
 
-use std::time::Duration;
-
-use anyhow::{Context, bail};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
 /// Name of the SFU's forwarding-latency histogram (receipt to last forwarded send).
 const FORWARD_LATENCY: &str = "hearth_sfu_forward_latency_seconds";
-
-/// How long one `/metrics` request may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The SFU figures of one `/metrics` scrape.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -81,58 +72,9 @@ impl Histogram {
 
 /// Fetches `http://{http_addr}/metrics` and returns the body.
 pub async fn fetch(http_addr: &str) -> anyhow::Result<String> {
-    tokio::time::timeout(FETCH_TIMEOUT, fetch_inner(http_addr))
-        .await
-        .with_context(|| format!("GET http://{http_addr}/metrics timed out"))?
-}
-
-async fn fetch_inner(http_addr: &str) -> anyhow::Result<String> {
-    let mut stream = TcpStream::connect(http_addr)
-        .await
-        .with_context(|| format!("connecting to {http_addr}"))?;
-    let request =
-        format!("GET /metrics HTTP/1.1\r\nHost: {http_addr}\r\nConnection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .context("sending GET /metrics")?;
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .context("reading the /metrics response")?;
-    let response = String::from_utf8(response).context("/metrics is not UTF-8")?;
-    http_body(&response)
-}
-
-/// The body of a complete HTTP/1.1 response, de-chunked when needed; an error unless 200.
-pub fn http_body(response: &str) -> anyhow::Result<String> {
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .context("malformed HTTP response")?;
-    let status = head.lines().next().unwrap_or_default();
-    if status.split_whitespace().nth(1) != Some("200") {
-        bail!("/metrics answered {status:?}");
-    }
-    let chunked = head.lines().any(|line| {
-        let line = line.to_ascii_lowercase();
-        line.starts_with("transfer-encoding:") && line.contains("chunked")
-    });
-    if !chunked {
-        return Ok(body.to_owned());
-    }
-    let mut out = String::new();
-    let mut rest = body;
-    loop {
-        let (size, after) = rest.split_once("\r\n").context("truncated chunk")?;
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
-            .context("bad chunk size")?;
-        if size == 0 {
-            return Ok(out);
-        }
-        out.push_str(after.get(..size).context("truncated chunk")?);
-        rest = after.get(size..).unwrap_or("").trim_start_matches("\r\n");
-    }
+    hearth_client::http::request(http_addr, "GET", "/metrics", None)
+        .await?
+        .ok_body("/metrics")
 }
 
 /// Picks the load run's figures out of Prometheus text.
@@ -251,17 +193,5 @@ hearth_sfu_forward_latency_seconds_count 100
         assert_eq!(window.buckets, vec![(0.001, 20.0), (f64::INFINITY, 30.0)]);
         assert_eq!(window.count(), 30.0);
         assert_eq!(Histogram::default().quantile(0.5), None, "no observations");
-    }
-
-    #[test]
-    fn http_bodies_plain_and_chunked() {
-        let plain = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
-        assert_eq!(http_body(plain).expect("plain body"), "hello");
-        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-        assert_eq!(http_body(chunked).expect("chunked body"), "hello world");
-        assert!(
-            http_body("HTTP/1.1 404 Not Found\r\n\r\n").is_err(),
-            "not 200"
-        );
     }
 }

@@ -18,12 +18,9 @@ use hearth_client::world_client::WorldEvent;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sfu_core::auth::{WorldTokenRequest, mint_world_token};
-use sfu_core::host::session_api::SessionResponse;
 use sfu_core::roles::Role;
 use sfu_core::world::map::{World, load_world};
 use sfu_core::world::wire::{Position, WorldId};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::walk::RandomWalk;
 
@@ -32,8 +29,6 @@ const STEP_TILES: f64 = 0.25;
 const STEP_INTERVAL: Duration = Duration::from_millis(50);
 /// Lifetime of a minted token.
 const TOKEN_TTL_SECS: u64 = 12 * 3600;
-/// Bound on the `POST /api/session` exchange.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How the bot moves.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,7 +78,7 @@ pub struct WorldArgs {
     #[arg(long, value_parser = crate::parse_duration)]
     duration: Option<Duration>,
     #[command(flatten)]
-    voice: crate::voice_args::VoiceArgs,
+    voice: hearth_client::voice::args::VoiceArgs,
     /// Local IP for media sockets.
     #[arg(long, default_value = "0.0.0.0")]
     bind: std::net::IpAddr,
@@ -156,7 +151,12 @@ async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
         )
     };
     if let Some(invite) = &args.invite {
-        let session = open_session(&http_addr(&args.url)?, invite, &args.name).await?;
+        let session = hearth_client::world_client::invite::open_session(
+            &http_addr(&args.url)?,
+            invite,
+            &args.name,
+        )
+        .await?;
         return Ok(Credentials {
             token: session.token,
             world_id: given_world.unwrap_or(WorldId::new(session.world_id)),
@@ -184,36 +184,6 @@ async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
     bail!("give --token, --secret or --invite")
 }
 
-/// `POST /api/session` with an invite code: a token and the world id.
-async fn open_session(addr: &str, invite: &str, name: &str) -> anyhow::Result<SessionResponse> {
-    let body = serde_json::json!({"invite": invite, "display_name": name}).to_string();
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr)
-            .await
-            .with_context(|| format!("connecting to {addr}"))?;
-        let request = format!(
-            "POST /api/session HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .context("sending POST /api/session")?;
-        let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .await
-            .context("reading the /api/session response")?;
-        String::from_utf8(response).context("/api/session answered non-UTF-8")
-    };
-    let response = tokio::time::timeout(HTTP_TIMEOUT, exchange)
-        .await
-        .context("POST /api/session timed out")??;
-    let body = crate::metrics::http_body(&response).context("POST /api/session refused")?;
-    serde_json::from_str(&body).with_context(|| format!("unexpected /api/session reply {body:?}"))
-}
-
 /// Runs the session and prints its events until it ends, `--duration` passes or Ctrl-C.
 pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
     let creds = credentials(&args).await?;
@@ -225,6 +195,7 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
         world_id: creds.world_id,
         bind_ip: args.bind,
         range: AudioRange::default(),
+        tap: None,
     };
     let (client, mut events) = HearthClient::connect(config, engine.clone(), voice_events).await?;
     let mut client = Some(client);

@@ -1,17 +1,17 @@
-//! The audio options every talking subcommand shares: what to send (`--tone`, `--wav`, silence)
+//! The audio options every talking command shares (`hearth-bot`, the `hearth` app): what to send (`--tone`, `--wav`, silence)
 //! and where to record what is heard (`--record DIR`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
-use clap::Args;
-use hearth_client::audio::device::{DeviceInput, DeviceOutput, list_devices};
-use hearth_client::audio::{
+use super::{SinkFactory, VoiceConfig};
+use crate::audio::device::{DeviceInput, DeviceOutput};
+use crate::audio::{
     AudioSink, AudioSource, EncoderConfig, FrameDuration, NullSink, SilenceSource, SineSource,
     TalkMode, WavSink, WavSource,
 };
-use hearth_client::voice::{SinkFactory, VoiceConfig};
+use anyhow::Context;
+use clap::Args;
 
 /// Audio options.
 #[derive(Args, Clone)]
@@ -113,12 +113,6 @@ impl VoiceArgs {
 /// `default` means the system's default device.
 fn device_name(name: &str) -> Option<&str> {
     (name != "default").then_some(name)
-}
-
-/// `hearth-bot devices`: the sound devices, as one JSON object.
-pub fn list() -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(&list_devices()?)?);
-    Ok(())
 }
 
 fn wav_or_null(path: PathBuf) -> Box<dyn AudioSink> {

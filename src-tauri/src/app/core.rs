@@ -1,0 +1,574 @@
+//! The app without its window: the state the UI shows, the commands it sends, the session and
+//! the LAN host. Tauri commands are thin calls into [`App`]; tests drive it directly.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use sfu_core::world::wire::{
+    ClientMessage, KickFromWorld, MuteUser, RemoveFromZone, WorldId, WorldUserId, ZoneId,
+};
+use tokio::sync::mpsc;
+
+use super::contract::{
+    AppEvent, AppSnapshot, DeviceInfo, Devices, HostInfo, HostStatus, ModerationAction,
+    NoticeLevel, SessionStatus, Settings, TalkModeSetting,
+};
+use super::host::LanHost;
+use super::inspector::ProtocolLog;
+use super::session::{self, SessionCommand, SessionHandle};
+use super::settings::{SettingsStore, remember_server};
+use super::view::{View, VoiceSample};
+use crate::audio::device::{DeviceInput, DeviceOutput, list_devices};
+use crate::audio::{AudioSink, AudioSource, NullSink, SilenceSource, TalkMode};
+use crate::client::{ClientConfig, ClientEvent, HearthClient};
+use crate::inspect::{ProtocolTap, TappedFrame};
+use crate::p2p::plan::AudioRange;
+use crate::voice::args::VoiceArgs;
+use crate::voice::{VoiceConfig, VoiceEngine};
+use crate::world_client::invite::{open_session, parse_server};
+use sfu_core::host::session_api::SessionResponse;
+
+/// Frames the inspector may fall behind by before it drops some.
+const TAP_DEPTH: usize = 4096;
+/// A mute without a duration: the server caps it (SPEC: at most a day).
+const OPEN_ENDED_MUTE_SECS: u64 = 24 * 3600;
+
+/// How the app runs (its command line).
+#[derive(Clone)]
+pub struct AppOptions {
+    /// Synthetic audio (a tone, a WAV file, a recording) instead of the sound devices.
+    pub synthetic_voice: Option<VoiceArgs>,
+    /// Port of "Host a LAN room" (0: any free one).
+    pub host_port: u16,
+    /// Local address for media sockets.
+    pub bind_ip: IpAddr,
+    /// Where settings are kept; None: not saved.
+    pub settings_path: Option<PathBuf>,
+}
+
+/// Receives every [`AppEvent`]; returns false once it is gone (then it is dropped).
+pub type EventSink = Box<dyn Fn(&AppEvent) -> bool + Send + Sync>;
+
+struct State {
+    view: View,
+    log: ProtocolLog,
+    settings: SettingsStore,
+    host: Option<LanHost>,
+    host_status: HostStatus,
+    session: Option<SessionHandle>,
+    sinks: Vec<EventSink>,
+}
+
+/// The app; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    options: Arc<AppOptions>,
+    state: Arc<Mutex<State>>,
+    tap: ProtocolTap,
+}
+
+impl App {
+    /// The app, and the frames its inspector must be fed ([`App::run_inspector`]).
+    pub fn new(options: AppOptions) -> (Self, mpsc::Receiver<TappedFrame>) {
+        let (tap, frames) = ProtocolTap::new(TAP_DEPTH);
+        let state = State {
+            view: View::default(),
+            log: ProtocolLog::default(),
+            settings: SettingsStore::load(options.settings_path.clone()),
+            host: None,
+            host_status: HostStatus {
+                running: false,
+                info: None,
+                error: None,
+            },
+            session: None,
+            sinks: Vec::new(),
+        };
+        let app = Self {
+            options: Arc::new(options),
+            state: Arc::new(Mutex::new(state)),
+            tap,
+        };
+        (app, frames)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands events to every subscriber, dropping the ones that are gone.
+    pub fn emit(&self, events: Vec<AppEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut state = self.lock();
+        state.sinks.retain(|sink| events.iter().all(sink));
+    }
+
+    /// Runs `change` on the view and emits what it reports.
+    fn with_view(&self, change: impl FnOnce(&mut View) -> Vec<AppEvent>) {
+        let events = change(&mut self.lock().view);
+        self.emit(events);
+    }
+
+    pub fn subscribe(&self, sink: EventSink) {
+        self.lock().sinks.push(sink);
+    }
+
+    /// Feeds the inspector until the tap closes.
+    pub async fn run_inspector(self, mut frames: mpsc::Receiver<TappedFrame>) {
+        while let Some(frame) = frames.recv().await {
+            let message = self.lock().log.record(&frame);
+            self.emit(vec![AppEvent::Protocol { message }]);
+        }
+    }
+
+    pub fn clear_protocol(&self) {
+        self.lock().log.clear();
+    }
+
+    pub fn snapshot(&self) -> AppSnapshot {
+        let state = self.lock();
+        AppSnapshot {
+            settings: state.settings.get().clone(),
+            session: state.view.session().clone(),
+            host: state.host_status.clone(),
+            world: state.view.world_file().cloned(),
+            me: state.view.me().cloned(),
+            peers: state.view.peers(),
+            self_voice: state.view.self_voice().clone(),
+            protocol: state.log.entries(),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.lock().settings.get().clone()
+    }
+
+    /// Saves new settings; the talk mode applies at once, devices at the next join.
+    ///
+    /// # Errors
+    /// When they cannot be written.
+    pub fn save_settings(&self, settings: Settings) -> Result<(), String> {
+        let talk_mode = settings.talk_mode;
+        self.lock()
+            .settings
+            .set(settings)
+            .map_err(|e| format!("{e:#}"))?;
+        self.set_talk_mode(talk_mode);
+        Ok(())
+    }
+
+    /// Joins `server` (an invite link) as `display_name`, leaving any current session.
+    ///
+    /// # Errors
+    /// A sentence for the user: bad input, an unreachable host, a refused invite.
+    pub async fn join(&self, server: &str, display_name: &str) -> Result<(), String> {
+        let target = parse_server(server)?;
+        let invite = target.invite.ok_or_else(|| {
+            format!(
+                "{} needs an invite link to join (hearth://{}/join/<code>); ask the host for it.",
+                target.http_addr, target.http_addr
+            )
+        })?;
+        let name = display_name.trim();
+        if name.is_empty() {
+            return Err("Enter a display name.".into());
+        }
+        let http_addr = target.http_addr.clone();
+        self.join_with(server.trim(), name, async move {
+            open_session(&http_addr, &invite, name).await
+        })
+        .await
+    }
+
+    /// Leaves any current session, then joins with the session `open` gets, as `name`, showing
+    /// `server` as where.
+    async fn join_with(
+        &self,
+        server: &str,
+        name: &str,
+        open: impl std::future::Future<Output = anyhow::Result<SessionResponse>>,
+    ) -> Result<(), String> {
+        self.leave().await;
+        let server = server.to_owned();
+        self.with_view(|v| {
+            v.set_session(SessionStatus::Connecting {
+                server: server.clone(),
+            })
+        });
+        let joined = async { self.connect(open.await?).await };
+        match joined.await {
+            Ok(()) => {
+                if let Err(e) = self.lock().settings.update(|s| {
+                    remember_server(s, &server);
+                    name.clone_into(&mut s.display_name);
+                }) {
+                    tracing::warn!(error = %format!("{e:#}"), "cannot save the settings");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                self.with_view(|v| {
+                    v.set_session(SessionStatus::Failed {
+                        error: error.clone(),
+                    })
+                });
+                Err(error)
+            }
+        }
+    }
+
+    async fn connect(&self, session: SessionResponse) -> anyhow::Result<()> {
+        let (voice, talk_mode) = self.voice_config()?;
+        let (engine, voice_events) = VoiceEngine::start(voice)?;
+        let config = ClientConfig {
+            world_url: session.world_url,
+            token: session.token,
+            world_id: WorldId::new(session.world_id),
+            bind_ip: self.options.bind_ip,
+            range: AudioRange::default(),
+            tap: Some(self.tap.clone()),
+        };
+        let (client, events) =
+            match HearthClient::connect(config, engine.clone(), voice_events).await {
+                Ok(connected) => connected,
+                Err(e) => {
+                    engine.shutdown().await;
+                    return Err(e.into());
+                }
+            };
+        self.with_view(|v| {
+            v.set_self_voice(|s| {
+                s.self_muted = false;
+                s.server_muted = false;
+                s.deafened = false;
+                s.ptt_pressed = false;
+                s.talk_mode = talk_mode.into();
+            })
+        });
+        let handle = session::spawn(self.clone(), client, events, engine);
+        self.lock().session = Some(handle);
+        Ok(())
+    }
+
+    /// The voice engine's config: synthetic audio when the command line asks, else the sound
+    /// devices from the settings (silence and nowhere when they cannot open: the user is told).
+    fn voice_config(&self) -> anyhow::Result<(VoiceConfig, TalkMode)> {
+        if let Some(args) = &self.options.synthetic_voice {
+            let config = args.voice_config()?;
+            let mode = config.talk_mode;
+            return Ok((config, mode));
+        }
+        let settings = self.settings();
+        let source: Box<dyn AudioSource> = match DeviceInput::open(settings.input_device.as_deref())
+        {
+            Ok(input) => Box::new(input),
+            Err(e) => {
+                self.notice(NoticeLevel::Warning, format!("No microphone: {e}"));
+                Box::new(SilenceSource::new())
+            }
+        };
+        let output: Box<dyn AudioSink> = match DeviceOutput::open(settings.output_device.as_deref())
+        {
+            Ok(output) => Box::new(output),
+            Err(e) => {
+                self.notice(NoticeLevel::Warning, format!("No speakers: {e}"));
+                Box::new(NullSink::new())
+            }
+        };
+        let mut config = VoiceConfig::new(source, output);
+        config.talk_mode = settings.talk_mode.into();
+        let mode = config.talk_mode;
+        Ok((config, mode))
+    }
+
+    fn notice(&self, level: NoticeLevel, message: String) {
+        self.emit(vec![AppEvent::Notice { level, message }]);
+    }
+
+    /// Leaves the world, if in one.
+    pub async fn leave(&self) {
+        let session = self.lock().session.take();
+        if let Some(session) = session {
+            session.leave().await;
+        }
+        self.with_view(|v| v.set_session(SessionStatus::Idle));
+    }
+
+    /// The session ended by itself (kicked, refused, host gone): forget its handle.
+    pub(super) fn session_ended(&self, id: u64) {
+        let mut state = self.lock();
+        if state.session.as_ref().is_some_and(|s| s.id() == id) {
+            state.session = None;
+        }
+    }
+
+    fn send(&self, command: SessionCommand) {
+        if let Some(session) = &self.lock().session {
+            session.send(command);
+        }
+    }
+
+    fn engine(&self) -> Option<VoiceEngine> {
+        self.lock().session.as_ref().map(|s| s.engine().clone())
+    }
+
+    pub fn walk_to(&self, x: f64, y: f64) {
+        self.send(SessionCommand::WalkTo(x, y));
+    }
+
+    pub fn walk(&self, dx: f64, dy: f64) {
+        self.send(SessionCommand::Walk(dx, dy));
+    }
+
+    pub fn set_self_muted(&self, muted: bool) {
+        self.send(SessionCommand::SetSelfMuted(muted));
+        self.with_view(|v| v.set_self_voice(|s| s.self_muted = muted));
+    }
+
+    pub fn set_deafened(&self, deafened: bool) {
+        if let Some(engine) = self.engine() {
+            engine.set_deafened(deafened);
+        }
+        self.with_view(|v| v.set_self_voice(|s| s.deafened = deafened));
+    }
+
+    pub fn set_talk_mode(&self, mode: TalkModeSetting) {
+        if let Some(engine) = self.engine() {
+            engine.set_talk_mode(mode.into());
+        }
+        self.with_view(|v| v.set_self_voice(|s| s.talk_mode = mode));
+    }
+
+    pub fn set_push_to_talk(&self, pressed: bool) {
+        if let Some(engine) = self.engine() {
+            engine.set_push_to_talk(pressed);
+        }
+        self.with_view(|v| v.set_self_voice(|s| s.ptt_pressed = pressed));
+    }
+
+    /// Sets a peer's volume (0..2) and remembers it by their name for next time.
+    ///
+    /// # Errors
+    /// When the user is not in the zone.
+    pub fn set_user_volume(&self, user: &str, volume: f32) -> Result<(), String> {
+        let volume = if volume.is_finite() {
+            volume.clamp(0.0, 2.0)
+        } else {
+            1.0
+        };
+        let (voice, name) = self.peer(user)?;
+        if let Some(engine) = self.engine() {
+            engine.set_user_volume(voice, volume);
+        }
+        if let Err(e) = self.lock().settings.update(|s| {
+            s.user_volumes.insert(name, volume);
+        }) {
+            tracing::warn!(error = %format!("{e:#}"), "cannot save the settings");
+        }
+        Ok(())
+    }
+
+    /// Mutes a peer for this user only.
+    ///
+    /// # Errors
+    /// When the user is not in the zone.
+    pub fn set_user_muted(&self, user: &str, muted: bool) -> Result<(), String> {
+        let (voice, _) = self.peer(user)?;
+        if let Some(engine) = self.engine() {
+            engine.set_user_muted(voice, muted);
+        }
+        Ok(())
+    }
+
+    fn peer(&self, user: &str) -> Result<(i64, String), String> {
+        let state = self.lock();
+        let voice = state.view.voice_id_of(user);
+        let name = state.view.name_of(user).map(str::to_owned);
+        voice
+            .zip(name)
+            .ok_or_else(|| format!("{user} is not in this zone"))
+    }
+
+    /// Applies the remembered volume of every peer in the zone.
+    pub(super) fn restore_volumes(&self, engine: &VoiceEngine) {
+        let state = self.lock();
+        let volumes = &state.settings.get().user_volumes;
+        for peer in state.view.peers() {
+            if let (Some(volume), Some(voice)) = (
+                volumes.get(&peer.display_name),
+                state.view.voice_id_of(&peer.user_id),
+            ) {
+                engine.set_user_volume(voice, *volume);
+            }
+        }
+    }
+
+    /// Sends a moderation request; the server checks the role and answers with an error when
+    /// it is not allowed.
+    ///
+    /// # Errors
+    /// When not in a world.
+    pub fn moderate(&self, action: ModerationAction) -> Result<(), String> {
+        let (zone, world) = {
+            let state = self.lock();
+            let me = state.view.me().ok_or("Not in a world.")?;
+            let world = state
+                .view
+                .world_file()
+                .and_then(|w| w.get("worldId"))
+                .and_then(|id| id.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            (me.zone.clone(), world)
+        };
+        let message = match action {
+            ModerationAction::Mute {
+                user_id,
+                duration_secs,
+            } => ClientMessage::MuteUser(MuteUser {
+                target_user_id: WorldUserId::new(user_id),
+                duration: duration_secs.unwrap_or(OPEN_ENDED_MUTE_SECS).max(1),
+            }),
+            ModerationAction::Unmute { user_id } => ClientMessage::MuteUser(MuteUser {
+                target_user_id: WorldUserId::new(user_id),
+                duration: 0,
+            }),
+            ModerationAction::Remove { user_id } => ClientMessage::RemoveFromZone(RemoveFromZone {
+                target_user_id: WorldUserId::new(user_id),
+                zone_id: ZoneId::new(zone),
+            }),
+            ModerationAction::Kick { user_id, .. } => ClientMessage::KickFromWorld(KickFromWorld {
+                target_user_id: WorldUserId::new(user_id),
+                world_id: WorldId::new(world),
+            }),
+        };
+        self.send(SessionCommand::Request(message));
+        Ok(())
+    }
+
+    /// The sound devices.
+    ///
+    /// # Errors
+    /// When no audio host can list them.
+    pub fn list_devices(&self) -> Result<Devices, String> {
+        let list = list_devices().map_err(|e| e.to_string())?;
+        let infos = |devices: Vec<crate::audio::device::DeviceInfo>| {
+            devices
+                .into_iter()
+                .map(|d| DeviceInfo {
+                    name: d.name,
+                    is_default: d.is_default,
+                })
+                .collect()
+        };
+        Ok(Devices {
+            inputs: infos(list.inputs),
+            outputs: infos(list.outputs),
+        })
+    }
+
+    /// Chooses the devices (None: the system's default); used from the next join on.
+    ///
+    /// # Errors
+    /// When the settings cannot be saved.
+    pub fn set_devices(&self, input: Option<String>, output: Option<String>) -> Result<(), String> {
+        self.lock()
+            .settings
+            .update(|s| {
+                s.input_device = input;
+                s.output_device = output;
+            })
+            .map_err(|e| format!("{e:#}"))?;
+        if self.engine().is_some() {
+            self.notice(
+                NoticeLevel::Info,
+                "The new devices are used from the next time you join.".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Starts hosting a LAN room (the demo world or `world_file`) and joins it.
+    ///
+    /// # Errors
+    /// When the world does not load or the host cannot start.
+    pub async fn host_start(&self, world_file: Option<PathBuf>) -> Result<HostInfo, String> {
+        self.host_stop().await;
+        let host = match LanHost::start(self.options.host_port, world_file.as_deref()).await {
+            Ok(host) => host,
+            Err(e) => {
+                let error = format!("{e:#}");
+                self.set_host_status(HostStatus {
+                    running: false,
+                    info: None,
+                    error: Some(error.clone()),
+                });
+                return Err(error);
+            }
+        };
+        let info = host.info().clone();
+        let name = match self.settings().display_name {
+            name if name.trim().is_empty() => "Host".to_owned(),
+            name => name,
+        };
+        let session = host.admin_session(&name);
+        self.lock().host = Some(host);
+        self.set_host_status(HostStatus {
+            running: true,
+            info: Some(info.clone()),
+            error: None,
+        });
+        self.join_with(&info.invite_link, &name, async { Ok(session) })
+            .await?;
+        Ok(info)
+    }
+
+    /// Stops hosting (leaving the room first when this app is in it).
+    pub async fn host_stop(&self) {
+        let Some(host) = self.lock().host.take() else {
+            return;
+        };
+        self.leave().await;
+        host.stop().await;
+        self.set_host_status(HostStatus {
+            running: false,
+            info: None,
+            error: None,
+        });
+    }
+
+    fn set_host_status(&self, status: HostStatus) {
+        self.lock().host_status = status.clone();
+        self.emit(vec![AppEvent::Host(status)]);
+    }
+
+    /// Leaves and stops hosting: the app is closing.
+    pub async fn shutdown(&self) {
+        self.leave().await;
+        self.host_stop().await;
+    }
+
+    /// Folds an engine event into the view (the session task calls it).
+    pub(super) fn on_client_event(&self, event: &ClientEvent) {
+        self.with_view(|v| v.apply(event));
+    }
+
+    /// Folds a voice sample into the view.
+    pub(super) fn on_voice_sample(&self, sample: &VoiceSample) {
+        self.with_view(|v| v.sample(sample));
+    }
+
+    /// Moves this user (predicted), reporting the change.
+    pub(super) fn on_moved(&self, x: f64, y: f64) {
+        self.with_view(|v| v.moved_to(x, y));
+    }
+
+    /// Runs `read` on the view (the session task's walking needs the map and the position).
+    pub(super) fn read_view<T>(&self, read: impl FnOnce(&View) -> T) -> T {
+        read(&self.lock().view)
+    }
+}

@@ -1,0 +1,216 @@
+//! The protocol inspector's log: every signaling frame the client sent or received, with a
+//! readable kind and its secrets redacted, the newest [`ProtocolLog::CAPACITY`] kept.
+
+use std::collections::VecDeque;
+use std::time::UNIX_EPOCH;
+
+use serde_json::Value;
+use sfu_core::signal::{event, op};
+
+use super::contract::{ProtocolChannel, ProtocolDirection, ProtocolMessage};
+use crate::inspect::{Direction, TapChannel, TappedFrame};
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// The inspector's backlog.
+#[derive(Debug, Default)]
+pub struct ProtocolLog {
+    next_seq: u64,
+    entries: VecDeque<ProtocolMessage>,
+}
+
+impl ProtocolLog {
+    /// Messages kept; older ones are dropped.
+    pub const CAPACITY: usize = 2000;
+
+    /// Turns a tapped frame into a message, keeps it, and returns it.
+    pub fn record(&mut self, frame: &TappedFrame) -> ProtocolMessage {
+        self.next_seq += 1;
+        let message = describe(self.next_seq, frame);
+        if self.entries.len() == Self::CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(message.clone());
+        message
+    }
+
+    /// The backlog, oldest first.
+    pub fn entries(&self) -> Vec<ProtocolMessage> {
+        self.entries.iter().cloned().collect()
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+/// The inspector's view of one frame.
+pub fn describe(seq: u64, frame: &TappedFrame) -> ProtocolMessage {
+    let mut payload =
+        serde_json::from_str(&frame.text).unwrap_or_else(|_| Value::String(frame.text.clone()));
+    redact(&mut payload);
+    let (channel, kind) = match frame.channel {
+        TapChannel::World => (ProtocolChannel::World, world_kind(&payload)),
+        TapChannel::Signal => (ProtocolChannel::Signal, signal_kind(&payload)),
+    };
+    ProtocolMessage {
+        seq,
+        time_ms: frame
+            .at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        channel,
+        direction: match frame.direction {
+            Direction::In => ProtocolDirection::In,
+            Direction::Out => ProtocolDirection::Out,
+        },
+        kind,
+        payload,
+    }
+}
+
+/// A `/world` message's `type`.
+fn world_kind(payload: &Value) -> String {
+    payload
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("(not JSON)")
+        .to_owned()
+}
+
+/// A `/signal` frame's name: its `t` (join, offer, ...), its `op` (heartbeat), or its `event`.
+fn signal_kind(payload: &Value) -> String {
+    if let Some(name) = payload.get("event").and_then(Value::as_str) {
+        return name.to_owned();
+    }
+    let t = payload.get("t").and_then(Value::as_u64);
+    let named = t.and_then(|t| u16::try_from(t).ok()).and_then(|t| {
+        Some(match t {
+            event::JOIN => "join",
+            event::OFFER => "offer",
+            event::ANSWER => "answer",
+            event::CANDIDATE => "candidate",
+            event::LEAVE => "leave",
+            event::MUTE_SELF => "mute_self",
+            event::MUTE_USER => "mute_user",
+            event::SERVER_MUTE => "server_mute",
+            event::SERVER_DEAFEN => "server_deafen",
+            event::KICK => "kick",
+            event::BLOCK => "block",
+            event::MOVE => "move",
+            event::SPEAKING => "speaking",
+            _ => return None,
+        })
+    });
+    match (named, t, payload.get("op").and_then(Value::as_u64)) {
+        (Some(name), _, _) => name.to_owned(),
+        (None, Some(t), _) => format!("t {t}"),
+        (None, None, Some(o)) if o == u64::from(op::HEARTBEAT) => "heartbeat".to_owned(),
+        (None, None, Some(o)) => format!("op {o}"),
+        _ => "(unknown)".to_owned(),
+    }
+}
+
+/// Whether a key names a secret: tokens, credentials, passwords.
+fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["token", "credential", "password", "secret"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// Replaces every secret value, at any depth, by [`REDACTED`].
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                if is_secret(key) && !inner.is_null() {
+                    *inner = Value::String(REDACTED.to_owned());
+                } else {
+                    redact(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn frame(channel: TapChannel, direction: Direction, text: &str) -> TappedFrame {
+        TappedFrame {
+            at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+            channel,
+            direction,
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn world_messages_are_named_by_type_and_tokens_redacted() {
+        let text = r#"{"type":"CONNECT","payload":{"token":"eyJ.secret","client_version":"1"},"protocol_version":"1.0"}"#;
+        let message = describe(1, &frame(TapChannel::World, Direction::Out, text));
+        assert_eq!(message.kind, "CONNECT");
+        assert_eq!(message.time_ms, 1_700_000_000_123);
+        assert_eq!(message.direction, ProtocolDirection::Out);
+        assert_eq!(message.payload["payload"]["token"], json!(REDACTED));
+        assert_eq!(message.payload["payload"]["client_version"], json!("1"));
+        assert!(
+            !serde_json::to_string(&message)
+                .expect("json")
+                .contains("eyJ.secret")
+        );
+    }
+
+    #[test]
+    fn nested_secrets_are_redacted_at_any_depth() {
+        let text = r#"{"type":"PROMOTE_TO_SFU","payload":{"sfu_token":"a","list":[{"credential":"b"}],"turn":{"password":"c"}}}"#;
+        let message = describe(1, &frame(TapChannel::World, Direction::In, text));
+        let shown = message.payload.to_string();
+        for secret in ["\"a\"", "\"b\"", "\"c\""] {
+            assert!(!shown.contains(secret), "{secret} leaked in {shown}");
+        }
+    }
+
+    #[test]
+    fn signal_frames_are_named_by_t_op_or_event() {
+        let kind = |text: &str| describe(1, &frame(TapChannel::Signal, Direction::In, text)).kind;
+        assert_eq!(
+            kind(r#"{"op":7,"t":500,"d":{"channel":1,"token":"x"}}"#),
+            "join"
+        );
+        assert_eq!(kind(r#"{"op":7,"t":514,"d":{"speaking":1}}"#), "speaking");
+        assert_eq!(kind(r#"{"op":7,"t":599,"d":{}}"#), "t 599");
+        assert_eq!(kind(r#"{"op":2,"d":{"ts":1}}"#), "heartbeat");
+        assert_eq!(kind(r#"{"event":"negotiate"}"#), "negotiate");
+        assert_eq!(kind("not json"), "(unknown)");
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest_and_numbers_from_one() {
+        let mut log = ProtocolLog::default();
+        let now = SystemTime::now();
+        for _ in 0..ProtocolLog::CAPACITY + 5 {
+            log.record(&TappedFrame {
+                at: now,
+                channel: TapChannel::World,
+                direction: Direction::In,
+                text: "{}".into(),
+            });
+        }
+        let entries = log.entries();
+        assert_eq!(entries.len(), ProtocolLog::CAPACITY);
+        assert_eq!(entries[0].seq, 6);
+        assert_eq!(entries.last().map(|m| m.seq), Some(2005));
+        log.clear();
+        assert!(log.entries().is_empty());
+    }
+}
