@@ -57,6 +57,8 @@ pub struct View {
     links: BTreeMap<String, LinkInfo>,
     on_sfu: bool,
     self_voice: SelfVoice,
+    /// The levels last sent.
+    last_levels: Option<(f32, BTreeMap<String, f32>)>,
 }
 
 impl Default for View {
@@ -80,6 +82,7 @@ impl Default for View {
                 ptt_pressed: false,
                 speaking: false,
             },
+            last_levels: None,
         }
     }
 }
@@ -133,6 +136,7 @@ impl View {
             self.links.clear();
             self.on_sfu = false;
             self.self_voice.speaking = false;
+            self.last_levels = None;
         }
         if let SessionStatus::Connecting { server } = &status {
             self.server.clone_from(server);
@@ -380,10 +384,15 @@ impl View {
                 Some((id.clone(), level.clamp(0.0, 1.0)))
             })
             .collect();
-        out.push(AppEvent::Levels {
-            input: sample.input_level.clamp(0.0, 1.0),
-            peers,
-        });
+        let levels = (sample.input_level.clamp(0.0, 1.0), peers);
+        // A quiet room sends nothing: the UI keeps the last levels.
+        if self.last_levels.as_ref() != Some(&levels) {
+            self.last_levels = Some(levels.clone());
+            out.push(AppEvent::Levels {
+                input: levels.0,
+                peers: levels.1,
+            });
+        }
         out
     }
 
