@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::Parser;
-use hearth_client::app::{self, AppOptions, Startup};
+use hearth_client::app::{AppOptions, Startup};
 use hearth_client::voice::args::VoiceArgs;
 
 #[derive(Parser)]
@@ -69,5 +69,5 @@ fn main() -> anyhow::Result<()> {
         join: cli.join,
         name: cli.name,
     };
-    app::run(options, startup)
+    hearth_client::run(options, startup)
 }

@@ -100,11 +100,11 @@ impl VoiceArgs {
         }
         config.receive_loss = (self.loss_pct / 100.0).clamp(0.0, 1.0);
         // A synthetic voice always talks: a steady tone would become the voice detector's noise
-        // floor within seconds. A microphone sends when someone speaks.
-        config.talk_mode = if self.input_device.is_some() {
-            TalkMode::VoiceActivity
-        } else {
+        // floor within seconds. A microphone sends when someone speaks; silence never does.
+        config.talk_mode = if self.tone.is_some() || self.wav.is_some() {
             TalkMode::Open
+        } else {
+            TalkMode::VoiceActivity
         };
         Ok(config)
     }

@@ -1,4 +1,5 @@
-// The world map: static layers drawn once, avatars every frame, camera on you, click to walk.
+// The world map: static layers drawn once, avatars on top, camera on you, click to walk. Frames
+// are drawn only while something moves or someone speaks; a still, quiet room costs nothing.
 import { useEffect, useRef } from "preact/hooks";
 import type { WorldFile } from "../backend/types";
 import { useStore } from "../state/context";
@@ -24,9 +25,15 @@ export function MapCanvas({ world }: { world: WorldFile }) {
     let staticMap: HTMLCanvasElement | null = null;
     let last = performance.now();
     let frame = 0;
+    let scheduled = false;
+    const wake = () => {
+      if (scheduled) return;
+      scheduled = true;
+      frame = requestAnimationFrame(draw);
+    };
 
     const draw = (now: number) => {
-      frame = requestAnimationFrame(draw);
+      scheduled = false;
       const dt = Math.min(0.1, (now - last) / 1000);
       last = now;
       const cssW = canvas.clientWidth;
@@ -94,11 +101,25 @@ export function MapCanvas({ world }: { world: WorldFile }) {
           speaking: v.speaking, level: s.levels.input, muted: v.selfMuted || v.serverMuted,
         });
       }
-      smoothing.keepOnly(ids);
+      const gliding = smoothing.keepOnly(ids);
       looks.sort((a, b) => a.y - b.y).forEach((a) => drawAvatar(ctx, a, now));
+
+      const cameraMoving = Math.abs(target.x - cam.x) > 0.25 || Math.abs(target.y - cam.y) > 0.25;
+      const marking = mark !== null && now - mark.at < 700;
+      if (gliding || cameraMoving || marking || looks.some((a) => a.speaking)) wake();
     };
-    frame = requestAnimationFrame(draw);
-    return () => cancelAnimationFrame(frame);
+    // Anything the store learns (a move, a level, a peer) may change the picture.
+    const unsubscribe = store.state.subscribe(() => {
+      if (!scheduled) last = performance.now();
+      wake();
+    });
+    window.addEventListener("resize", wake);
+    wake();
+    return () => {
+      cancelAnimationFrame(frame);
+      unsubscribe();
+      window.removeEventListener("resize", wake);
+    };
   }, [world, store]);
 
   const onClick = (e: MouseEvent) => {
