@@ -9,6 +9,8 @@ import { zoneLabel } from "./geometry";
 
 /** Proximity audio radius in tiles (SPEC section 6), drawn around you in an open area. */
 const AUDIO_RADIUS = 6;
+/** Frame interval while only speaking rings move. */
+const RING_FRAME_MS = 50;
 
 export function MapCanvas({ world }: { world: WorldFile }) {
   const store = useStore();
@@ -26,9 +28,11 @@ export function MapCanvas({ world }: { world: WorldFile }) {
     let last = performance.now();
     let frame = 0;
     let scheduled = false;
+    let pulse = 0;
     const wake = () => {
       if (scheduled) return;
       scheduled = true;
+      window.clearTimeout(pulse);
       frame = requestAnimationFrame(draw);
     };
 
@@ -106,7 +110,9 @@ export function MapCanvas({ world }: { world: WorldFile }) {
 
       const cameraMoving = Math.abs(target.x - cam.x) > 0.25 || Math.abs(target.y - cam.y) > 0.25;
       const marking = mark !== null && now - mark.at < 700;
-      if (gliding || cameraMoving || marking || looks.some((a) => a.speaking)) wake();
+      if (gliding || cameraMoving || marking) wake();
+      // Speaking rings only pulse: 20 frames a second (the levels' own rate) is smooth enough.
+      else if (looks.some((a) => a.speaking)) pulse = window.setTimeout(wake, RING_FRAME_MS);
     };
     // Anything the store learns (a move, a level, a peer) may change the picture.
     const unsubscribe = store.state.subscribe(() => {
@@ -117,6 +123,7 @@ export function MapCanvas({ world }: { world: WorldFile }) {
     wake();
     return () => {
       cancelAnimationFrame(frame);
+      window.clearTimeout(pulse);
       unsubscribe();
       window.removeEventListener("resize", wake);
     };
