@@ -323,7 +323,9 @@ async fn run_scenario(driver: &Driver, record: &Path, started: Instant) -> anyho
         "no speaking ring drawn: {before} -> {after} green pixels"
     );
 
-    // Leave through the app's own command so the recording is finished, then listen to it.
+    // Listen for a while, then leave through the app's own command so the recording is
+    // finished, and check its last second.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(driver.invoke("leave", json!({})).await?, "ok");
     let mix = record.join("mix.wav");
     let samples: Vec<i16> = hound::WavReader::open(&mix)
