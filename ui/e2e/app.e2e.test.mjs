@@ -93,6 +93,10 @@ describe("Hearth UI in a browser", { skip: !haveBrowser }, () => {
     assert.equal(s.me.displayName, "Tess");
     assert.deepEqual(s.settings.recentServers[0], "demo.example:7800", "the server is remembered first in the recent list");
     // The canvas is HiDPI-sized and my avatar (white-ringed, at the centre of the camera) is drawn.
+    await waitFor(page, "the first frame to size the canvas", () => {
+      const c = document.querySelector("[data-testid=map]");
+      return c.width === Math.round(c.clientWidth * devicePixelRatio);
+    });
     const canvas = await page.$eval("[data-testid=map]", (c) => ({ w: c.width, cw: c.clientWidth }));
     assert.equal(canvas.w, canvas.cw * 2, "canvas backing store follows devicePixelRatio");
     await new Promise((r) => setTimeout(r, 600));

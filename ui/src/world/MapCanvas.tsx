@@ -119,13 +119,15 @@ export function MapCanvas({ world }: { world: WorldFile }) {
       if (!scheduled) last = performance.now();
       wake();
     });
-    window.addEventListener("resize", wake);
+    // A layout change (window, panels) resizes the canvas's backing store on the next frame.
+    const resized = new ResizeObserver(wake);
+    resized.observe(canvas);
     wake();
     return () => {
       cancelAnimationFrame(frame);
       window.clearTimeout(pulse);
       unsubscribe();
-      window.removeEventListener("resize", wake);
+      resized.disconnect();
     };
   }, [world, store]);
 
