@@ -6,17 +6,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use serde::Serialize;
 use tokio::sync::mpsc;
 
-/// Which socket a frame crossed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which socket a frame crossed (`"world"` or `"signal"` to the UI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TapChannel {
     World,
     Signal,
 }
 
-/// Which way it went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which way it went (`"in"` or `"out"` to the UI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Direction {
     In,
     Out,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::audio::TalkMode;
+use crate::inspect::{Direction, TapChannel};
 
 /// User settings, persisted as JSON in the app's config directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,28 +211,14 @@ pub struct SelfVoice {
     pub speaking: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProtocolChannel {
-    World,
-    Signal,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProtocolDirection {
-    In,
-    Out,
-}
-
 /// One signaling message for the inspector.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProtocolMessage {
     pub seq: u64,
     pub time_ms: u64,
-    pub channel: ProtocolChannel,
-    pub direction: ProtocolDirection,
+    pub channel: TapChannel,
+    pub direction: Direction,
     pub kind: String,
     /// The message with every secret replaced by `"[redacted]"`.
     pub payload: Value,

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::contract::*;
+use crate::inspect::{Direction, TapChannel};
 
 fn me() -> Me {
     Me {
@@ -64,8 +65,8 @@ fn protocol() -> ProtocolMessage {
     ProtocolMessage {
         seq: 1,
         time_ms: 1_700_000_000_000,
-        channel: ProtocolChannel::World,
-        direction: ProtocolDirection::Out,
+        channel: TapChannel::World,
+        direction: Direction::Out,
         kind: "CONNECT".into(),
         payload: json!({"type": "CONNECT", "payload": {"token": "[redacted]"}}),
     }

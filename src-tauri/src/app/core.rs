@@ -416,14 +416,8 @@ impl App {
         let (zone, world) = {
             let state = self.lock();
             let me = state.view.me().ok_or("Not in a world.")?;
-            let world = state
-                .view
-                .world_file()
-                .and_then(|w| w.get("worldId"))
-                .and_then(|id| id.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            (me.zone.clone(), world)
+            let world = state.view.world_id().ok_or("Not in a world.")?;
+            (ZoneId::new(me.zone.as_str()), world.clone())
         };
         let message = match action {
             ModerationAction::Mute {
@@ -439,11 +433,11 @@ impl App {
             }),
             ModerationAction::Remove { user_id } => ClientMessage::RemoveFromZone(RemoveFromZone {
                 target_user_id: WorldUserId::new(user_id),
-                zone_id: ZoneId::new(zone),
+                zone_id: zone,
             }),
             ModerationAction::Kick { user_id, .. } => ClientMessage::KickFromWorld(KickFromWorld {
                 target_user_id: WorldUserId::new(user_id),
-                world_id: WorldId::new(world),
+                world_id: world,
             }),
         };
         self.send(SessionCommand::Request(message));

@@ -7,8 +7,8 @@ use std::time::UNIX_EPOCH;
 use serde_json::Value;
 use sfu_core::signal::{event, op};
 
-use super::contract::{ProtocolChannel, ProtocolDirection, ProtocolMessage};
-use crate::inspect::{Direction, TapChannel, TappedFrame};
+use super::contract::ProtocolMessage;
+use crate::inspect::{TapChannel, TappedFrame};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
@@ -50,9 +50,9 @@ pub fn describe(seq: u64, frame: &TappedFrame) -> ProtocolMessage {
     let mut payload =
         serde_json::from_str(&frame.text).unwrap_or_else(|_| Value::String(frame.text.clone()));
     redact(&mut payload);
-    let (channel, kind) = match frame.channel {
-        TapChannel::World => (ProtocolChannel::World, world_kind(&payload)),
-        TapChannel::Signal => (ProtocolChannel::Signal, signal_kind(&payload)),
+    let kind = match frame.channel {
+        TapChannel::World => world_kind(&payload),
+        TapChannel::Signal => signal_kind(&payload),
     };
     ProtocolMessage {
         seq,
@@ -60,11 +60,8 @@ pub fn describe(seq: u64, frame: &TappedFrame) -> ProtocolMessage {
             .at
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        channel,
-        direction: match frame.direction {
-            Direction::In => ProtocolDirection::In,
-            Direction::Out => ProtocolDirection::Out,
-        },
+        channel: frame.channel,
+        direction: frame.direction,
         kind,
         payload,
     }
@@ -144,6 +141,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::inspect::Direction;
 
     fn frame(channel: TapChannel, direction: Direction, text: &str) -> TappedFrame {
         TappedFrame {
@@ -160,7 +158,7 @@ mod tests {
         let message = describe(1, &frame(TapChannel::World, Direction::Out, text));
         assert_eq!(message.kind, "CONNECT");
         assert_eq!(message.time_ms, 1_700_000_000_123);
-        assert_eq!(message.direction, ProtocolDirection::Out);
+        assert_eq!(message.direction, Direction::Out);
         assert_eq!(message.payload["payload"]["token"], json!(REDACTED));
         assert_eq!(message.payload["payload"]["client_version"], json!("1"));
         assert!(

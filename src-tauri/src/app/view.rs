@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sfu_core::roles::Role;
 use sfu_core::world::map::{World, load_world};
-use sfu_core::world::wire::{MediaTopology, WorldUserId, ZoneType};
+use sfu_core::world::wire::{MediaTopology, WorldId, ZoneType};
 
 use super::contract::{
     AppEvent, Me, NoticeLevel, PeerState, SelfVoice, SessionStatus, TalkModeSetting, Topology,
@@ -46,6 +46,8 @@ struct Peer {
 #[derive(Debug)]
 pub struct View {
     session: SessionStatus,
+    /// The world the user is in (`WORLD_STATE`).
+    world_id: Option<WorldId>,
     /// What the user joined (shown while connected).
     server: String,
     world_file: Option<Value>,
@@ -65,6 +67,7 @@ impl Default for View {
     fn default() -> Self {
         Self {
             session: SessionStatus::Idle,
+            world_id: None,
             server: String::new(),
             world_file: None,
             world: None,
@@ -105,6 +108,11 @@ impl View {
         self.me.as_ref()
     }
 
+    /// The world the user is in, once `WORLD_STATE` came.
+    pub fn world_id(&self) -> Option<&WorldId> {
+        self.world_id.as_ref()
+    }
+
     pub fn roles(&self) -> &[Role] {
         &self.roles
     }
@@ -131,6 +139,7 @@ impl View {
     pub fn set_session(&mut self, status: SessionStatus) -> Vec<AppEvent> {
         if matches!(status, SessionStatus::Idle | SessionStatus::Failed { .. }) {
             self.me = None;
+            self.world_id = None;
             self.identity = None;
             self.peers.clear();
             self.links.clear();
@@ -191,14 +200,15 @@ impl View {
                 Vec::new()
             }
             WorldEvent::WorldState {
+                world_id,
                 zone,
                 zone_type,
                 topology,
                 position,
                 peers,
                 world,
-                ..
             } => {
+                self.world_id = Some(world_id.clone());
                 let mut out = Vec::new();
                 if let Some(file) = world {
                     self.world = load_world(&file.to_string())
@@ -495,7 +505,7 @@ fn new_peer(view: &PeerView) -> Peer {
             locally_muted: false,
             server_muted: false,
         },
-        voice_id: voice_id(&WorldUserId::new(view.user_id.as_str())),
+        voice_id: voice_id(&view.user_id),
     }
 }
 
