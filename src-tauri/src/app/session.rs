@@ -92,7 +92,9 @@ async fn run(
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break false };
-                if let ClientEvent::World(WorldEvent::Corrected { .. } | WorldEvent::ZoneChanged { .. }) = &event {
+                // The server refused a step: stop rather than push against it. Crossing into
+                // another zone is part of a walk and does not stop it.
+                if let ClientEvent::World(WorldEvent::Corrected { .. }) = &event {
                     walker.stop();
                 }
                 let new_peers = matches!(
