@@ -315,8 +315,17 @@ async fn run_scenario(driver: &Driver, record: &Path, started: Instant) -> anyho
         json!(["Admin"]),
         "the host's own user runs the room: {me}"
     );
-    let talking = driver.screenshot("app-window-bot-speaking.png").await?;
-    let (before, after) = (ring_green_pixels(&quiet)?, ring_green_pixels(&talking)?);
+    // The map draws on its next frame after the state changes: give it a few frames.
+    let before = ring_green_pixels(&quiet)?;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let after = loop {
+        let talking = driver.screenshot("app-window-bot-speaking.png").await?;
+        let after = ring_green_pixels(&talking)?;
+        if after > before + 100 || Instant::now() > deadline {
+            break after;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     println!("speaking-ring green pixels: {before} alone, {after} with the bot talking");
     assert!(
         after > before + 100,
