@@ -446,6 +446,20 @@ impl Page {
         serde_json::from_str(text).context("parsing window.hearthTest")
     }
 
+    /// Evaluates `expression` in the page, awaiting it when it is a promise.
+    pub(crate) async fn eval(&mut self, expression: &str) -> anyhow::Result<Value> {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+            )
+            .await?;
+        if let Some(exception) = result.get("exceptionDetails") {
+            bail!("{expression} threw: {exception}");
+        }
+        Ok(result["result"]["value"].clone())
+    }
+
     pub(crate) async fn screenshot(&mut self, path: &Path) -> anyhow::Result<()> {
         let shot = self
             .call("Page.captureScreenshot", json!({"format": "png"}))

@@ -1,7 +1,10 @@
 //! A real mediasoup-client on `/socket`: headless Chromium loads `tests/web/dspeak/` (the npm
 //! package `mediasoup-client`, bundled by `tests/web/dspeak/build.sh`), joins a channel with a
 //! signed SFU token, produces its fake microphone (an 880 Hz WAV) and consumes a `/signal` bot
-//! playing 440 Hz in the same channel. Each must hear the other's tone.
+//! playing 440 Hz in the same channel. Each must hear the other's tone. Like dspeak's own client
+//! the page produces, closes and produces again on join, and mutes by closing its producer and
+//! unmutes by producing again: the bot must hear it after each re-produce, the server must never
+//! list a producer of the page before it produced, and the page's leave must close cleanly.
 //!
 //! Skipped when Chromium or npm is missing, unless `HEARTH_REQUIRE_BROWSER` is set.
 
@@ -10,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use hearth_e2e::{Bot, MEMBER, host, token, wait_hearing};
+use hearth_e2e::{Bot, MEMBER, host, since, token, tone_power, wait_hearing};
 use serde_json::Value;
 
 use crate::browser::{Browser, CHROMIUM, Page, Scratch, artifact_path, write_tone};
@@ -77,8 +80,53 @@ async fn mediasoup_client_and_signal_bot_hear_each_other() -> anyhow::Result<()>
             .await
             .context("the /signal bot must hear the mediasoup-client's fake microphone")?;
         println!(
-            "the /signal bot hears mediasoup-client after {:?}",
+            "the /signal bot hears mediasoup-client (after produce, close, produce) after {:?}",
             started.elapsed()
+        );
+
+        // Mute as dspeak does (close the producer), then unmute (produce again).
+        page.eval("hearthTest.mute()").await?;
+        wait_silent(&bot, BROWSER_USER, BROWSER_HZ)
+            .await
+            .context("after mute the /signal bot must stop hearing the browser")?;
+        let from = bot.heard_len(BROWSER_USER);
+        page.eval("hearthTest.unmute()").await?;
+        wait_hearing_since(&bot, BROWSER_USER, BROWSER_HZ, from)
+            .await
+            .context("after unmute (a second re-produce) the /signal bot must hear it again")?;
+        println!(
+            "the /signal bot hears mediasoup-client again after unmute, at {:?}",
+            started.elapsed()
+        );
+
+        let state = page.state().await?;
+        assert_eq!(
+            state["announcedBeforeProducing"],
+            serde_json::json!([]),
+            "the server listed a producer of this client that it never produced"
+        );
+        assert_eq!(
+            state["errors"],
+            serde_json::json!([]),
+            "no request of the dspeak flow may be refused"
+        );
+        assert_eq!(
+            state["produced"].as_array().map(Vec::len),
+            Some(3),
+            "produce, re-produce, and the unmute's produce each got a producer id"
+        );
+
+        page.eval("hearthTest.leave()").await?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut clean = Value::Null;
+        while Instant::now() < deadline && clean.is_null() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            clean = page.state().await?["closedCleanly"].clone();
+        }
+        assert_eq!(
+            clean,
+            Value::Bool(true),
+            "the browser must see a clean close after its own leave"
         );
         anyhow::Ok(())
     }
@@ -105,6 +153,33 @@ async fn mediasoup_client_and_signal_bot_hear_each_other() -> anyhow::Result<()>
     outcome?;
     println!("dspeak browser test took {:?}", started.elapsed());
     Ok(())
+}
+
+/// Waits until a second of what `bot` hears from `user` holds no tone at `hz` (or nothing
+/// arrives for a second: a closed producer sends no packets).
+async fn wait_silent(bot: &Bot, user: i64, hz: f32) -> anyhow::Result<()> {
+    let deadline = Instant::now() + BROWSER_WAIT;
+    while Instant::now() < deadline {
+        let from = bot.heard_len(user);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if tone_power(&since(bot, user, from), hz) < HEARD_POWER {
+            return Ok(());
+        }
+    }
+    bail!("user {user}'s {hz} Hz tone went on for {BROWSER_WAIT:?}")
+}
+
+/// Waits until `bot` has heard a second of `user`'s tone at `hz` after sample `from`.
+async fn wait_hearing_since(bot: &Bot, user: i64, hz: f32, from: usize) -> anyhow::Result<()> {
+    let deadline = Instant::now() + BROWSER_WAIT;
+    while Instant::now() < deadline {
+        let heard = since(bot, user, from);
+        if heard.len() >= 48_000 && tone_power(&heard[heard.len() - 48_000..], hz) > HEARD_POWER {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("user {user}'s {hz} Hz tone did not come back within {BROWSER_WAIT:?}")
 }
 
 /// Polls `window.hearthTest` until the page hears `user`'s tone in [`HEARD_POLLS`] polls in a row.

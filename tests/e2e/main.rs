@@ -2,6 +2,7 @@
 //! real Opus. Every wait is bounded.
 
 mod browser;
+mod closing;
 mod devices;
 mod dspeak_browser;
 mod interop;

@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval};
 
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
+use super::ws::{self, Ending};
 use crate::dspeak::{Join, ServerMessage, decode_client};
 use crate::ids::ChannelId;
 use crate::rate::{RateLimiter, Verdict};
@@ -65,7 +66,7 @@ where
         Err(error) => {
             tracing::debug!(%conn, %error, "dspeak query refused");
             let _ = send(&mut sink, &ServerMessage::Error(error.to_string())).await;
-            let _ = close_with(&mut sink, 4000, "invalid query").await;
+            ws::close(&mut sink, &mut stream, 4000, "invalid query").await;
             return;
         }
     };
@@ -76,7 +77,7 @@ where
         outbound: out_tx,
     };
     if sfu.send(joined).await.is_err() {
-        let _ = close_with(&mut sink, 1011, "server unavailable").await;
+        ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
 
@@ -84,15 +85,15 @@ where
     pings.reset();
     let mut last_heard = Instant::now();
     let mut limiter = RateLimiter::signaling();
-    let close = loop {
+    let ending = loop {
         tokio::select! {
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break None };
+                let Some(Ok(frame)) = frame else { break Ending::Gone };
                 last_heard = Instant::now();
                 let text = match frame {
                     Message::Text(text) => text.to_string(),
                     Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                    Message::Close(_) => break None,
+                    Message::Close(_) => break Ending::ClosedByClient,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
                 match limiter.admit(Instant::now().into_std()) {
@@ -104,12 +105,12 @@ where
                         }
                         continue;
                     }
-                    Verdict::Abuse => break Some((4008, "rate limit abuse")),
+                    Verdict::Abuse => break Ending::close(4008, "rate limit abuse"),
                 }
                 match decode_client(&text) {
                     Ok(message) => {
                         if sfu.send(SfuCommand::DspeakMessage { conn, message }).await.is_err() {
-                            break Some((1011, "server unavailable"));
+                            break Ending::close(1011, "server unavailable");
                         }
                     }
                     Err(error) => {
@@ -120,28 +121,28 @@ where
             }
             outbound = out_rx.recv() => match outbound {
                 Some(Outbound::Dspeak(message)) => {
-                    if send(&mut sink, &message).await.is_err() { break None }
+                    if send(&mut sink, &message).await.is_err() { break Ending::Gone }
                 }
                 Some(Outbound::Message(_)) => {}
-                Some(Outbound::Close { code, reason }) => break Some((code, reason)),
-                None => break Some((1011, "server unavailable")),
+                Some(Outbound::Close { code, reason }) => break Ending::close(code, reason),
+                None => break Ending::close(1011, "server unavailable"),
             },
             _ = pings.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT {
-                    break Some((4009, "idle timeout"));
+                    break Ending::close(4009, "idle timeout");
                 }
-                if sink.send(Message::Ping(Default::default())).await.is_err() { break None }
+                if sink.send(Message::Ping(Default::default())).await.is_err() { break Ending::Gone }
             }
         }
     };
     // Flush what the SFU queued before the close (an error or force_disconnect precedes it).
-    while let Ok(Outbound::Dspeak(message)) = out_rx.try_recv() {
-        let _ = send(&mut sink, &message).await;
-    }
-    if let Some((code, reason)) = close {
-        let _ = close_with(&mut sink, code, reason).await;
+    if ending != Ending::ClosedByClient {
+        while let Ok(Outbound::Dspeak(message)) = out_rx.try_recv() {
+            let _ = send(&mut sink, &message).await;
+        }
     }
     let _ = sfu.send(SfuCommand::Disconnected { conn }).await;
+    ws::finish(&mut sink, &mut stream, ending).await;
 }
 
 async fn send<K: Sink<Message> + Unpin>(
@@ -149,18 +150,6 @@ async fn send<K: Sink<Message> + Unpin>(
     message: &ServerMessage,
 ) -> Result<(), K::Error> {
     sink.send(Message::Text(message.to_json().into())).await
-}
-
-async fn close_with<K: Sink<Message> + Unpin>(
-    sink: &mut K,
-    code: u16,
-    reason: &str,
-) -> Result<(), K::Error> {
-    let frame = CloseFrame {
-        code,
-        reason: reason.to_owned().into(),
-    };
-    sink.send(Message::Close(Some(frame))).await
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::AppState;
 use super::world_actor::{WorldCommand, WorldHandle};
+use super::ws::Ending;
 use crate::auth::InteropTokenVerifier;
 use crate::ids::{ChannelId, UserId};
 use crate::interop::presence::{MediaPresenceBook, PresenceChange};
@@ -208,22 +209,27 @@ async fn serve(socket: WebSocket, link: u64, hub: HubHandle) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(1024);
     if !hub.send(HubCommand::Attach { link, outbound: tx }).await {
+        super::ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
-    loop {
+    let ending = loop {
         tokio::select! {
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    if !hub.send(HubCommand::Frame { link, text: text.to_string() }).await { break }
+                    if !hub.send(HubCommand::Frame { link, text: text.to_string() }).await {
+                        break Ending::close(1011, "server unavailable");
+                    }
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(Message::Close(_))) => break Ending::ClosedByClient,
+                Some(Err(_)) | None => break Ending::Gone,
                 Some(Ok(_)) => {}
             },
             outbound = rx.recv() => match outbound {
-                Some(text) => if sink.send(Message::Text(text.into())).await.is_err() { break },
-                None => break,
+                Some(text) => if sink.send(Message::Text(text.into())).await.is_err() { break Ending::Gone },
+                None => break Ending::close(1001, "server shutting down"),
             },
         }
-    }
+    };
     let _ = hub.send(HubCommand::Detach { link }).await;
+    super::ws::finish(&mut sink, &mut stream, ending).await;
 }

@@ -13,6 +13,7 @@ pub mod sfu_actor;
 pub mod signal_ws;
 pub mod world_actor;
 pub mod world_ws;
+mod ws;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

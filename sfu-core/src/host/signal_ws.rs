@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, timeout};
 
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
+use super::ws::{self, Ending};
 use crate::rate::{RateLimiter, Verdict};
 use crate::sfu::ConnId;
 use crate::signal::{
@@ -33,7 +34,10 @@ where
     let (mut sink, mut stream) = socket.split();
     let join = match timeout(HANDSHAKE_TIMEOUT, first_text(&mut stream)).await {
         Err(_) => Err((JoinErrorCode::InvalidMessage, 4000, "join timeout")),
-        Ok(None) => return,
+        Ok(None) => {
+            ws::finish(&mut sink, &mut stream, Ending::ClosedByClient).await;
+            return;
+        }
         Ok(Some(text)) => match decode_client(&text) {
             Ok(ClientMessage::Join(join)) => Ok(join),
             Ok(_) => Err((JoinErrorCode::ExpectedJoin, 4001, "expected join")),
@@ -46,7 +50,7 @@ where
             tracing::debug!(%conn, reason, "handshake failed");
             let _ = sfu.send(SfuCommand::HandshakeFailed { code }).await;
             let _ = send(&mut sink, &ServerMessage::JoinAck(JoinAck::rejected(code))).await;
-            let _ = close_with(&mut sink, close, reason).await;
+            ws::close(&mut sink, &mut stream, close, reason).await;
             return;
         }
     };
@@ -57,7 +61,7 @@ where
         outbound: out_tx,
     };
     if sfu.send(joined).await.is_err() {
-        let _ = close_with(&mut sink, 1011, "server unavailable").await;
+        ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
 
@@ -65,14 +69,14 @@ where
     pings.reset();
     let mut last_heard = Instant::now();
     let mut limiter = RateLimiter::signaling();
-    let close = loop {
+    let ending = loop {
         tokio::select! {
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break None };
+                let Some(Ok(frame)) = frame else { break Ending::Gone };
                 last_heard = Instant::now();
                 let text = match frame {
                     Message::Text(text) => text,
-                    Message::Close(_) => break None,
+                    Message::Close(_) => break Ending::ClosedByClient,
                     Message::Binary(_) => {
                         let reply = ErrorReply { op: op::INVALID, t: None, code: ErrorCode::Unsupported,
                             message: "binary frames are not part of the protocol".into() };
@@ -91,12 +95,12 @@ where
                         }
                         continue;
                     }
-                    Verdict::Abuse => break Some((4008, "rate limit abuse")),
+                    Verdict::Abuse => break Ending::close(4008, "rate limit abuse"),
                 }
                 match decode_client(text.as_str()) {
                     Ok(message) => {
                         if sfu.send(SfuCommand::Message { conn, message }).await.is_err() {
-                            break Some((1011, "server unavailable"));
+                            break Ending::close(1011, "server unavailable");
                         }
                     }
                     Err(error) => {
@@ -109,28 +113,28 @@ where
             }
             outbound = out_rx.recv() => match outbound {
                 Some(Outbound::Message(message)) => {
-                    if send(&mut sink, &message).await.is_err() { break None }
+                    if send(&mut sink, &message).await.is_err() { break Ending::Gone }
                 }
-                Some(Outbound::Close { code, reason }) => break Some((code, reason)),
+                Some(Outbound::Close { code, reason }) => break Ending::close(code, reason),
                 Some(Outbound::Dspeak(_)) => {}
-                None => break Some((1011, "server unavailable")),
+                None => break Ending::close(1011, "server unavailable"),
             },
             _ = pings.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT {
-                    break Some((4009, "idle timeout"));
+                    break Ending::close(4009, "idle timeout");
                 }
-                if sink.send(Message::Ping(Default::default())).await.is_err() { break None }
+                if sink.send(Message::Ping(Default::default())).await.is_err() { break Ending::Gone }
             }
         }
     };
     // Flush what the SFU queued before the close (a 510 or 512 notice precedes its close).
-    while let Ok(Outbound::Message(message)) = out_rx.try_recv() {
-        let _ = send(&mut sink, &message).await;
-    }
-    if let Some((code, reason)) = close {
-        let _ = close_with(&mut sink, code, reason).await;
+    if ending != Ending::ClosedByClient {
+        while let Ok(Outbound::Message(message)) = out_rx.try_recv() {
+            let _ = send(&mut sink, &message).await;
+        }
     }
     let _ = sfu.send(SfuCommand::Disconnected { conn }).await;
+    ws::finish(&mut sink, &mut stream, ending).await;
 }
 
 async fn first_text<S, E>(stream: &mut S) -> Option<String>
@@ -153,16 +157,4 @@ async fn send<K: Sink<Message> + Unpin>(
     message: &ServerMessage,
 ) -> Result<(), K::Error> {
     sink.send(Message::Text(message.to_json().into())).await
-}
-
-async fn close_with<K: Sink<Message> + Unpin>(
-    sink: &mut K,
-    code: u16,
-    reason: &str,
-) -> Result<(), K::Error> {
-    let frame = CloseFrame {
-        code,
-        reason: reason.to_owned().into(),
-    };
-    sink.send(Message::Close(Some(frame))).await
 }

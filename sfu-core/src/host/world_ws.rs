@@ -1,11 +1,12 @@
 //! One `/world` WebSocket connection: decoding frames and moving messages between the socket
 //! and the world actor. Generic over `Sink`/`Stream` so tests can drive it with channels.
 
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::world_actor::{OUTBOUND_QUEUE, WorldCommand, WorldHandle, WorldOutbound};
+use super::ws::{self, Ending};
 use crate::sfu::ConnId;
 use crate::world::wire::{ServerMessage, decode_client};
 
@@ -30,16 +31,17 @@ pub async fn serve<S, E>(
         })
         .await
     {
+        ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
-    let close = loop {
+    let ending = loop {
         tokio::select! {
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break None };
+                let Some(Ok(frame)) = frame else { break Ending::Gone };
                 let text = match frame {
                     Message::Text(text) => text.to_string(),
                     Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                    Message::Close(_) => break None,
+                    Message::Close(_) => break Ending::ClosedByClient,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
                 let command = match decode_client(&text) {
@@ -47,7 +49,7 @@ pub async fn serve<S, E>(
                     Err(error) => WorldCommand::BadFrame { conn, error },
                 };
                 if !world.send(command).await {
-                    break Some((1011, "server unavailable"));
+                    break Ending::close(1011, "server unavailable");
                 }
             }
             outbound = out_rx.recv() => match outbound {
@@ -59,29 +61,25 @@ pub async fn serve<S, E>(
                     while batch.len() < 256 {
                         match out_rx.try_recv() {
                             Ok(WorldOutbound::Message(m)) => batch.push(m),
-                            Ok(WorldOutbound::Close { code, reason }) => { close = Some((code, reason)); break }
+                            Ok(WorldOutbound::Close { code, reason }) => { close = Some(Ending::close(code, reason)); break }
                             Err(_) => break,
                         }
                     }
-                    if send_all(&mut sink, &batch).await.is_err() { break None }
-                    if close.is_some() { break close }
+                    if send_all(&mut sink, &batch).await.is_err() { break Ending::Gone }
+                    if let Some(close) = close { break close }
                 }
-                Some(WorldOutbound::Close { code, reason }) => break Some((code, reason)),
-                None => break Some((1011, "server unavailable")),
+                Some(WorldOutbound::Close { code, reason }) => break Ending::close(code, reason),
+                None => break Ending::close(1011, "server unavailable"),
             },
         }
     };
-    while let Ok(WorldOutbound::Message(message)) = out_rx.try_recv() {
-        let _ = send(&mut sink, &message).await;
-    }
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        let _ = sink.send(Message::Close(Some(frame))).await;
+    if ending != Ending::ClosedByClient {
+        while let Ok(WorldOutbound::Message(message)) = out_rx.try_recv() {
+            let _ = send(&mut sink, &message).await;
+        }
     }
     let _ = world.send(WorldCommand::Closed { conn }).await;
+    ws::finish(&mut sink, &mut stream, ending).await;
 }
 
 async fn send_all<K: Sink<Message> + Unpin>(

@@ -145,8 +145,11 @@ impl Sfu {
             }
             ClientMessage::Speaking(s) => {
                 let peer = self.peer_mut(conn)?;
+                // The first explicit event is always relayed: level detection may already have
+                // called this user speaking, but from now on the client's own state is the truth.
+                let first_explicit = !peer.speaking_is_explicit;
                 peer.speaking_is_explicit = true;
-                if peer.speaking != s.speaking {
+                if first_explicit || peer.speaking != s.speaking {
                     peer.speaking = s.speaking;
                     let (user, channel) = (peer.user, peer.channel);
                     let notice = ServerMessage::Speaking(UserSpeaking {

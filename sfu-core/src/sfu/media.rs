@@ -206,8 +206,12 @@ impl Sfu {
         offered
     }
 
-    fn on_rtc_event(&mut self, now: Instant, conn: ConnId, event: Event) {
+    pub(super) fn on_rtc_event(&mut self, now: Instant, conn: ConnId, event: Event) {
+        // A dspeak client's producers exist from its `produce` only: the m-lines its consumers
+        // declare on the recv transport are not tracks it sends.
+        let dspeak = self.peers.get(&conn).is_some_and(|p| p.ortc.is_some());
         match event {
+            Event::MediaAdded(_) | Event::MediaChanged(_) if dspeak => {}
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
             }
@@ -279,7 +283,7 @@ impl Sfu {
         }
     }
 
-    fn remove_track_in(&mut self, now: Instant, conn: ConnId, mid: Mid) {
+    pub(super) fn remove_track_in(&mut self, now: Instant, conn: ConnId, mid: Mid) {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };

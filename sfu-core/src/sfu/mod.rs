@@ -452,9 +452,13 @@ impl Sfu {
                 message: ServerMessage::JoinAck(crate::signal::JoinAck::ok()),
             }
         };
+        let signal_peer = peer.ortc.is_none();
         self.peers.insert(conn, peer);
         self.presence_changed.insert(channel);
         self.outputs.push_back(welcome);
+        if signal_peer {
+            self.tell_who_is_speaking(conn, channel);
+        }
         self.outputs.push_back(Output::Event(SfuEvent::Joined {
             user: grant.user,
             channel,
@@ -556,6 +560,27 @@ impl Sfu {
                 channel: peer.channel,
                 users: self.channel_users(peer.channel),
             }));
+    }
+
+    /// Tells a `/signal` peer that just joined `channel` who is speaking there already: clients
+    /// send speaking only on a change, so a late joiner would otherwise see them silent.
+    fn tell_who_is_speaking(&mut self, conn: ConnId, channel: ChannelId) {
+        let mut speaking: Vec<UserId> = self
+            .peers
+            .values()
+            .filter(|p| p.channel == channel && p.conn != conn && p.speaking)
+            .map(|p| p.user)
+            .collect();
+        speaking.sort_unstable();
+        for user in speaking {
+            self.outputs.push_back(Output::Signal {
+                conn,
+                message: ServerMessage::Speaking(crate::signal::UserSpeaking {
+                    user_id: user,
+                    speaking: true,
+                }),
+            });
+        }
     }
 
     /// Queues `message` for every peer of `channel`, optionally skipping one connection.

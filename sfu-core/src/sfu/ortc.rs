@@ -46,8 +46,8 @@ pub struct OrtcSide {
     connected: Vec<Direction>,
     /// The device's capabilities from `client-rtp-capabilities` (or the last `consume`).
     capabilities: Option<RtpCapabilities>,
-    /// The client's producer: its m-line on the uplink.
-    producer: Option<Mid>,
+    /// The client's producer: its m-line and SSRC on the uplink. A new `produce` replaces it.
+    producer: Option<(Mid, u32)>,
     /// Consumers made so far (names the next consumer's mid).
     consumers_made: u32,
     /// Whether each link knows the client's ICE ufrag yet (see [`learn_remote_ufrag`]).
@@ -412,9 +412,6 @@ impl Sfu {
                 produce.kind
             ));
         }
-        if ortc.producer.is_some() {
-            return Err("Failed to produce media: this client already has a producer".into());
-        }
         let params = &produce.rtp_parameters;
         let codec = params
             .codecs
@@ -438,12 +435,27 @@ impl Sfu {
             .and_then(|e| e.ssrc)
             .ok_or("Failed to produce media: rtpParameters.encodings[0].ssrc is missing")?;
         let mid = Mid::from(params.mid.as_deref().unwrap_or("0"));
+        // dspeak's client closes its producer locally and produces again on every join and
+        // unmute (the protocol has no close-producer message), so a new `produce` replaces the
+        // previous one, as the reference backend does.
+        let replaced = ortc.producer.take();
         let mut api = ortc.uplink.direct_api();
-        api.declare_media(mid, MediaKind::Audio);
+        if let Some((old_mid, old_ssrc)) = replaced {
+            api.remove_stream_rx(old_ssrc.into());
+            if old_mid != mid {
+                api.remove_media(old_mid);
+            }
+        }
+        if replaced.is_none_or(|(old_mid, _)| old_mid != mid) {
+            api.declare_media(mid, MediaKind::Audio);
+        }
         api.expect_stream_rx(ssrc.into(), None, mid, None);
-        ortc.producer = Some(mid);
+        ortc.producer = Some((mid, ssrc));
         ortc.uplink_timeout = now;
         debug_assert_eq!(direction, Direction::Send);
+        if let Some((old_mid, _)) = replaced {
+            self.remove_track_in(now, conn, old_mid);
+        }
         let key = TrackKey { conn, mid };
         self.send_dspeak(
             conn,
@@ -497,9 +509,7 @@ impl Sfu {
         if !caps.has_opus() || kind != MediaKind::Audio {
             return Err("Cannot consume this producer: codec/parameter mismatch".into());
         }
-        if peer.tracks_out.iter().any(|t| t.source == source) {
-            return Err("Cannot consume this producer: already consuming it".into());
-        }
+        // Consuming a producer again makes another consumer, as the reference backend does.
         let mid = Mid::from(ortc.consumers_made.to_string().as_str());
         ortc.consumers_made += 1;
         let mut api = peer.rtc.direct_api();
@@ -589,13 +599,13 @@ impl Sfu {
     pub(super) fn close_dspeak_consumers(&mut self, source: TrackKey) {
         let mut closed = Vec::new();
         for peer in self.peers.values_mut().filter(|p| p.ortc.is_some()) {
-            let Some(i) = peer.tracks_out.iter().position(|t| t.source == source) else {
-                continue;
-            };
-            let track = peer.tracks_out.remove(i);
-            if let Some(mid) = track.open_mid() {
-                peer.rtc.direct_api().remove_media(mid);
-                closed.push((peer.conn, consumer_id(peer.conn, mid)));
+            // A client may hold several consumers of one producer.
+            while let Some(i) = peer.tracks_out.iter().position(|t| t.source == source) {
+                let track = peer.tracks_out.remove(i);
+                if let Some(mid) = track.open_mid() {
+                    peer.rtc.direct_api().remove_media(mid);
+                    closed.push((peer.conn, consumer_id(peer.conn, mid)));
+                }
             }
         }
         closed.sort();

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::peer::TrackKey;
 use super::*;
 use crate::auth::{SfuTokenRequest, SfuTokenVerifier, mint_sfu_token};
 use crate::dspeak::{self, ClientMessage, decode_client};
@@ -101,9 +102,37 @@ const DTLS: &str =
     r#"{"role":"client","fingerprints":[{"algorithm":"sha-256","value":"AB:CD:EF"}]}"#;
 
 fn produce_frame(ssrc: u32) -> String {
+    produce_on(0, ssrc)
+}
+
+fn produce_on(mid: u32, ssrc: u32) -> String {
     format!(
-        r#"{{"type":"produce","data":{{"kind":"audio","rtpParameters":{{"mid":"0","codecs":[{{"mimeType":"audio/opus","payloadType":111,"clockRate":48000,"channels":2}}],"encodings":[{{"ssrc":{ssrc}}}]}}}}}}"#
+        r#"{{"type":"produce","data":{{"kind":"audio","rtpParameters":{{"mid":"{mid}","codecs":[{{"mimeType":"audio/opus","payloadType":111,"clockRate":48000,"channels":2}}],"encodings":[{{"ssrc":{ssrc}}}]}}}}}}"#
     )
+}
+
+const CONSUME_ANY: &str = r#"{"type":"consume","data":{"rtpCapabilities":{"codecs":[{"kind":"audio","mimeType":"audio/opus","clockRate":48000,"channels":2}]}}}"#;
+
+/// Joins dspeak client `conn` as user `conn` with a send and a recv transport, the send one
+/// connected, and drops what it was sent.
+fn ready_client(h: &mut Harness, conn: u64) {
+    h.join(conn, &conn.to_string());
+    h.send(conn, r#"{"type":"create-transport","data":{"type":"send"}}"#);
+    h.send(conn, r#"{"type":"create-transport","data":{"type":"recv"}}"#);
+    h.send(
+        conn,
+        &format!(r#"{{"type":"connect-transport","data":{{"dtlsParameters":{DTLS}}}}}"#),
+    );
+    h.take_for(conn);
+}
+
+/// The `producerUserMap` of the newest `currentlyInChannel` in `frames`.
+fn newest_producers(frames: &[Value]) -> Option<Value> {
+    frames
+        .iter()
+        .rev()
+        .find(|f| f["type"] == "currentlyInChannel")
+        .map(|f| f["producerUserMap"].clone())
 }
 
 #[test]
@@ -326,10 +355,6 @@ fn every_failed_action_gets_a_clear_error() {
     h.send(1, &produce_frame(77));
     assert_eq!(h.take_for(1)[0]["type"], "producer-id");
     assert_eq!(
-        error(&mut h, &produce_frame(78)),
-        "Failed to produce media: this client already has a producer"
-    );
-    assert_eq!(
         error(&mut h, r#"{"type":"consume","data":{"producerId":"c1-0"}}"#),
         "Cannot consume this producer: it is your own"
     );
@@ -364,4 +389,130 @@ fn signal_peers_never_get_dspeak_frames_and_vice_versa() {
         vec![UserId(1), UserId(2)],
         "one room holds both kinds of client"
     );
+}
+
+#[test]
+fn a_new_produce_replaces_the_previous_producer() {
+    let mut h = Harness::new(true);
+    ready_client(&mut h, 1);
+    ready_client(&mut h, 2);
+    let signal_join = crate::signal::Join {
+        channel: ChannelId(CHANNEL),
+        token: token(3),
+    };
+    h.sfu.handle_join(h.now(), ConnId(3), signal_join);
+    h.collect();
+
+    h.send(1, &produce_on(0, 100));
+    assert_eq!(h.last_for(1)["data"]["id"], "c1-0");
+    h.send(2, CONSUME_ANY);
+    assert_eq!(h.last_for(2)["data"]["producerId"], "c1-0");
+
+    // dspeak's client closes its producer locally and produces again on a new m-line.
+    h.send(1, &produce_on(1, 101));
+    let frames = h.take_for(1);
+    assert_eq!(
+        frames[0],
+        json!({"type":"producer-id","data":{"id":"c1-1","userId":"1","channelId":"7"}}),
+        "a second produce is accepted"
+    );
+    assert_eq!(
+        newest_producers(&frames),
+        Some(json!({"c1-1": "1"})),
+        "only the new producer is listed"
+    );
+    let frames = h.take_for(2);
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["type"] == "producer-closed" && f["data"]["producerId"] == "c1-0"),
+        "the consumer of the replaced producer is closed, got {frames:?}"
+    );
+    let signal_sources: Vec<String> = h.sfu.peers[&ConnId(3)]
+        .tracks_out
+        .iter()
+        .map(|t| ortc::producer_id(t.source))
+        .collect();
+    assert!(
+        signal_sources.contains(&"c1-1".to_owned()),
+        "the /signal peer is offered the new producer, has {signal_sources:?}"
+    );
+    assert!(
+        !h.sfu.tracks.contains_key(&TrackKey {
+            conn: ConnId(1),
+            mid: "0".into()
+        }),
+        "the replaced producer is gone"
+    );
+
+    // Unmute on the same m-line with a new SSRC: the producer keeps its id.
+    h.send(1, &produce_on(1, 102));
+    assert_eq!(h.take_for(1)[0]["data"]["id"], "c1-1");
+    let producers: Vec<_> = h.sfu.tracks.keys().map(|k| ortc::producer_id(*k)).collect();
+    assert_eq!(producers, vec!["c1-1".to_owned()], "one producer per client");
+}
+
+#[test]
+fn a_listen_only_client_is_never_announced_as_producing() {
+    let mut h = Harness::new(true);
+    ready_client(&mut h, 1);
+    ready_client(&mut h, 2);
+    h.send(1, &produce_frame(100));
+    h.take_for(2);
+    // Client 2 consumes: its recv transport declares m-line "0", which str0m reports as a
+    // sendrecv MediaAdded once the transport connects. That is not a producer.
+    h.send(2, CONSUME_ANY);
+    let consumer = h.last_for(2);
+    assert_eq!(consumer["data"]["producerId"], "c1-0");
+    let added = str0m::media::MediaAdded {
+        mid: "0".into(),
+        kind: str0m::media::MediaKind::Audio,
+        direction: str0m::media::Direction::SendRecv,
+        simulcast: None,
+    };
+    let now = h.now().instant;
+    h.sfu
+        .on_rtc_event(now, ConnId(2), str0m::Event::MediaAdded(added));
+    h.sfu.drive(now);
+    h.collect();
+    let frames = h.take_for(1);
+    assert!(
+        frames
+            .iter()
+            .filter(|f| f["type"] == "currentlyInChannel")
+            .all(|f| f["producerUserMap"] == json!({"c1-0": "1"})),
+        "only client 1 produces, got {frames:?}"
+    );
+    assert!(
+        !h.outputs.iter().any(|o| matches!(o,
+            Output::Event(SfuEvent::StartedProducing { user, .. }) if *user == UserId(2))),
+        "a listen-only client never starts producing for interop"
+    );
+}
+
+#[test]
+fn consuming_a_producer_again_makes_another_consumer() {
+    let mut h = Harness::new(true);
+    ready_client(&mut h, 1);
+    ready_client(&mut h, 2);
+    h.send(1, &produce_frame(100));
+    let consume = r#"{"type":"consume","data":{"producerId":"c1-0","rtpCapabilities":{"codecs":[{"kind":"audio","mimeType":"audio/opus","clockRate":48000,"channels":2}]}}}"#;
+    h.send(2, consume);
+    let first = h.last_for(2);
+    h.send(2, consume);
+    let second = h.last_for(2);
+    assert_eq!(second["type"], "consumer-params", "got {second}");
+    assert_eq!(second["data"]["producerId"], "c1-0");
+    assert_ne!(
+        first["data"]["id"], second["data"]["id"],
+        "the second consume is a consumer of its own"
+    );
+    h.sfu.handle_disconnect(h.now().instant, ConnId(1));
+    h.collect();
+    let closed = h
+        .take_for(2)
+        .into_iter()
+        .filter(|f| f["type"] == "producer-closed")
+        .count();
+    assert_eq!(closed, 2, "both consumers close with their producer");
 }

@@ -333,33 +333,35 @@ impl Peer {
         });
     }
 
-    /// Writes forwarded media onto this peer's m-line for `source`, if negotiated.
-    /// Returns the number of payload bytes written, or None when the track is not open here.
+    /// Writes forwarded media onto this peer's m-lines for `source` that are negotiated (a
+    /// dspeak client may consume one producer more than once).
+    /// Returns the number of payload bytes written, or None when no track is open here.
     pub fn write_media(
         &mut self,
         source: TrackKey,
         data: &MediaData,
     ) -> Result<Option<usize>, RtcError> {
-        let Some(mid) = self
+        let mut written = None;
+        let mids = self
             .tracks_out
             .iter()
-            .find(|t| t.source == source)
-            .and_then(TrackOut::open_mid)
-        else {
-            return Ok(None);
-        };
-        let Some(writer) = self.rtc.writer(mid) else {
-            return Ok(None);
-        };
-        let Some(pt) = writer.match_params(data.params) else {
-            return Ok(None);
-        };
-        let writer = match (data.ext_vals.audio_level, data.ext_vals.voice_activity) {
-            (Some(level), Some(vad)) => writer.audio_level(level, vad),
-            _ => writer,
-        };
-        writer.write(pt, data.network_time, data.time, data.data.clone())?;
-        Ok(Some(data.data.len()))
+            .filter(|t| t.source == source)
+            .filter_map(TrackOut::open_mid);
+        for mid in mids {
+            let Some(writer) = self.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer.match_params(data.params) else {
+                continue;
+            };
+            let writer = match (data.ext_vals.audio_level, data.ext_vals.voice_activity) {
+                (Some(level), Some(vad)) => writer.audio_level(level, vad),
+                _ => writer,
+            };
+            writer.write(pt, data.network_time, data.time, data.data.clone())?;
+            *written.get_or_insert(0) += data.data.len();
+        }
+        Ok(written)
     }
 
     /// Asks this peer (a sender) for a keyframe on one of its tracks, at most once a second.

@@ -339,3 +339,60 @@ fn a_full_channel_refuses_the_join_and_closes() {
         "other channels are not full"
     );
 }
+
+fn speaking(user: i64, on: bool) -> ServerMessage {
+    ServerMessage::Speaking(crate::signal::UserSpeaking {
+        user_id: UserId(user),
+        speaking: on,
+    })
+}
+
+fn says_speaking(on: bool) -> ClientMessage {
+    ClientMessage::Speaking(crate::signal::Speaking { speaking: on })
+}
+
+#[test]
+fn a_late_joiner_learns_who_is_already_speaking() {
+    let mut h = Harness::new();
+    h.join(1, 10, 1);
+    h.join(2, 20, 1);
+    h.send(1, says_speaking(true));
+    h.take_for(3);
+    h.join(3, 30, 1);
+    let got = h.take_for(3);
+    assert_eq!(
+        got.first(),
+        Some(&ServerMessage::JoinAck(JoinAck::ok())),
+        "the ack comes first"
+    );
+    assert!(
+        got.contains(&speaking(10, true)),
+        "the newcomer hears at once that user 10 speaks, got {got:?}"
+    );
+    assert!(
+        !got.contains(&speaking(20, true)),
+        "user 20 is silent and is not reported speaking"
+    );
+}
+
+#[test]
+fn an_explicit_speaking_event_is_relayed_even_when_levels_said_so_already() {
+    let mut h = Harness::new();
+    h.join(1, 10, 1);
+    h.join(2, 20, 1);
+    h.take_for(2);
+    // Level detection (RFC 6464) already calls user 10 speaking.
+    if let Some(peer) = h.sfu.peers.get_mut(&ConnId(1)) {
+        peer.speaking = true;
+    }
+    h.send(1, says_speaking(true));
+    assert!(
+        h.take_for(2).contains(&speaking(10, true)),
+        "the client's own \"1\" must reach the others"
+    );
+    h.send(1, says_speaking(true));
+    assert!(
+        !h.take_for(2).contains(&speaking(10, true)),
+        "a repeated \"1\" changes nothing and is not relayed again"
+    );
+}

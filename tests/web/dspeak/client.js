@@ -2,6 +2,9 @@
 // mediasoup-client, driven by tests/e2e/dspeak_browser.rs through the DevTools protocol.
 // Query string: ws (the full /socket URL with auth and channelId), listen_hz.
 // Everything the test reads is in `window.hearthTest`; `power` is keyed by user id.
+// Like dspeak's own client it produces, closes the producer locally and produces again on join,
+// and mutes by closing its producer and unmutes by producing again (`hearthTest.mute()`,
+// `hearthTest.unmute()`): the protocol has no close-producer message.
 import { Device } from 'mediasoup-client';
 
 const params = new URLSearchParams(location.search);
@@ -11,7 +14,8 @@ const WINDOW = 8192;
 const test = window.hearthTest = {
   joined: false, error: null, producing: false, producerId: null,
   consumers: [], tracks: [], power: {}, rms: {}, sendState: 'new', recvState: 'new',
-  errors: [], log: [],
+  errors: [], log: [], userId: null, produced: [], announcedBeforeProducing: [],
+  closedCleanly: null,
 };
 function log(...parts) {
   const line = `${(performance.now() / 1000).toFixed(3)} ${parts.join(' ')}`;
@@ -71,10 +75,11 @@ setInterval(() => {
   document.getElementById('power').textContent = JSON.stringify(test.power);
 }, 100);
 
+const microphone = () => navigator.mediaDevices.getUserMedia({
+  audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+});
+
 async function main() {
-  const mic = await navigator.mediaDevices.getUserMedia({
-    audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-  });
   const ws = new WebSocket(WS_URL);
   const send = (type, data) => ws.send(JSON.stringify(data === undefined ? { type } : { type, data }));
   // Replies arrive in request order; each request waits for its reply type (or an error).
@@ -91,7 +96,7 @@ async function main() {
   const consumeAll = producers => {
     consuming = consuming.then(async () => {
       for (const [producerId, user] of Object.entries(producers)) {
-        if (consumed.has(producerId) || producerId === test.producerId || !recvTransport) continue;
+        if (consumed.has(producerId) || test.produced.includes(producerId) || !recvTransport) continue;
         consumed.add(producerId);
         const params = await request('consume', {
           producerId, transportId: recvTransport.id, rtpCapabilities: device.recvRtpCapabilities,
@@ -109,9 +114,16 @@ async function main() {
     let msg;
     try { msg = JSON.parse(e.data); } catch (err) { log('unparseable', e.data); return; }
     if (msg.type !== 'pong') log('<-', e.data.slice(0, 200));
-    if (msg.type === 'connected') { test.joined = true; return; }
+    if (msg.type === 'connected') { test.joined = true; test.userId = msg.data.userId; return; }
     if (msg.type === 'currentlyInChannel') {
       lastProducers = msg.producerUserMap || {};
+      // A producer of ours that we never produced means the server announced one early.
+      for (const [producerId, user] of Object.entries(lastProducers)) {
+        if (user === test.userId && !test.produced.includes(producerId)
+            && !test.announcedBeforeProducing.includes(producerId)) {
+          test.announcedBeforeProducing.push(producerId);
+        }
+      }
       consumeAll(lastProducers);
       return;
     }
@@ -128,7 +140,7 @@ async function main() {
       waiter.reject(new Error(`expected ${waiter.replyType}, got ${msg.type}`));
     }
   };
-  ws.onclose = e => log('socket closed', e.code, e.reason);
+  ws.onclose = e => { test.closedCleanly = e.wasClean; log('socket closed', e.code, e.reason, e.wasClean); };
   await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
   setInterval(() => send('ping'), 5000);
 
@@ -145,7 +157,7 @@ async function main() {
   });
   sendTransport.on('produce', ({ kind, rtpParameters }, ok, err) => {
     request('produce', { transportId: sendTransport.id, kind, rtpParameters }, 'producer-id')
-      .then(d => { test.producerId = d.id; ok({ id: d.id }); }, err);
+      .then(d => { test.producerId = d.id; test.produced.push(d.id); ok({ id: d.id }); }, err);
   });
   sendTransport.on('connectionstatechange', s => { test.sendState = s; log('send transport', s); });
 
@@ -157,10 +169,21 @@ async function main() {
   });
   recvTransport.on('connectionstatechange', s => { test.recvState = s; log('recv transport', s); });
 
-  const producer = await sendTransport.produce({ track: mic.getAudioTracks()[0] });
-  test.producing = true;
-  log('producing', producer.id);
+  const produce = async () => {
+    const mic = await microphone();
+    const producer = await sendTransport.produce({ track: mic.getAudioTracks()[0] });
+    test.producing = true;
+    log('producing', producer.id);
+    return producer;
+  };
+  // dspeak's auto-start produces, then its voice store closes that producer and produces again.
+  let producer = await produce();
+  producer.close();
+  producer = await produce();
   consumeAll(lastProducers);
+  test.mute = async () => { producer.close(); test.producing = false; log('muted'); };
+  test.unmute = async () => { producer = await produce(); };
+  test.leave = () => ws.close(1000, 'leaving');
 }
 
 main().catch(e => fail('setup', e));
