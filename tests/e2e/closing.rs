@@ -84,7 +84,11 @@ async fn a_server_side_close_has_a_code_and_a_reason_and_ends_cleanly() -> anyho
     let close = next_close(&mut ws)
         .await?
         .context("a refused join closes with a code")?;
-    assert_eq!(u16::from(close.code), 4003, "unauthorized joins close with 4003");
+    assert_eq!(
+        u16::from(close.code),
+        4003,
+        "unauthorized joins close with 4003"
+    );
     assert!(!close.reason.is_empty(), "the close says why");
     // Reading on sends our answering Close; the server then ends the connection.
     let end = tokio::time::timeout(WAIT, ws.next())

@@ -117,8 +117,14 @@ const CONSUME_ANY: &str = r#"{"type":"consume","data":{"rtpCapabilities":{"codec
 /// connected, and drops what it was sent.
 fn ready_client(h: &mut Harness, conn: u64) {
     h.join(conn, &conn.to_string());
-    h.send(conn, r#"{"type":"create-transport","data":{"type":"send"}}"#);
-    h.send(conn, r#"{"type":"create-transport","data":{"type":"recv"}}"#);
+    h.send(
+        conn,
+        r#"{"type":"create-transport","data":{"type":"send"}}"#,
+    );
+    h.send(
+        conn,
+        r#"{"type":"create-transport","data":{"type":"recv"}}"#,
+    );
     h.send(
         conn,
         &format!(r#"{{"type":"connect-transport","data":{{"dtlsParameters":{DTLS}}}}}"#),
@@ -449,7 +455,11 @@ fn a_new_produce_replaces_the_previous_producer() {
     h.send(1, &produce_on(1, 102));
     assert_eq!(h.take_for(1)[0]["data"]["id"], "c1-1");
     let producers: Vec<_> = h.sfu.tracks.keys().map(|k| ortc::producer_id(*k)).collect();
-    assert_eq!(producers, vec!["c1-1".to_owned()], "one producer per client");
+    assert_eq!(
+        producers,
+        vec!["c1-1".to_owned()],
+        "one producer per client"
+    );
 }
 
 #[test]
