@@ -111,7 +111,22 @@ fn produce_on(mid: u32, ssrc: u32) -> String {
     )
 }
 
-const CONSUME_ANY: &str = r#"{"type":"consume","data":{"rtpCapabilities":{"codecs":[{"kind":"audio","mimeType":"audio/opus","clockRate":48000,"channels":2}]}}}"#;
+/// A `consume` on client `conn`'s recv transport, of `producer` or of any producer.
+fn consume_frame(conn: u64, producer: Option<&str>) -> String {
+    let producer = producer.map_or(String::new(), |p| format!(r#""producerId":"{p}","#));
+    format!(
+        r#"{{"type":"consume","data":{{{producer}"transportId":"c{conn}-recv","rtpCapabilities":{{"codecs":[{{"kind":"audio","mimeType":"audio/opus","clockRate":48000,"channels":2}}]}}}}}}"#
+    )
+}
+
+/// The first frame of `kind` in `frames`.
+fn first_of(frames: &[Value], kind: &str) -> Value {
+    frames
+        .iter()
+        .find(|f| f["type"] == kind)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
 
 /// Joins dspeak client `conn` as user `conn` with a send and a recv transport, the send one
 /// connected, and drops what it was sent.
@@ -410,8 +425,11 @@ fn a_new_produce_replaces_the_previous_producer() {
     h.collect();
 
     h.send(1, &produce_on(0, 100));
-    assert_eq!(h.last_for(1)["data"]["id"], "c1-0");
-    h.send(2, CONSUME_ANY);
+    assert_eq!(
+        first_of(&h.take_for(1), "producer-id")["data"]["id"],
+        "c1-0"
+    );
+    h.send(2, &consume_frame(2, None));
     assert_eq!(h.last_for(2)["data"]["producerId"], "c1-0");
 
     // dspeak's client closes its producer locally and produces again on a new m-line.
@@ -453,7 +471,10 @@ fn a_new_produce_replaces_the_previous_producer() {
 
     // Unmute on the same m-line with a new SSRC: the producer keeps its id.
     h.send(1, &produce_on(1, 102));
-    assert_eq!(h.take_for(1)[0]["data"]["id"], "c1-1");
+    assert_eq!(
+        first_of(&h.take_for(1), "producer-id")["data"]["id"],
+        "c1-1"
+    );
     let producers: Vec<_> = h.sfu.tracks.keys().map(|k| ortc::producer_id(*k)).collect();
     assert_eq!(
         producers,
@@ -471,9 +492,10 @@ fn a_listen_only_client_is_never_announced_as_producing() {
     h.take_for(2);
     // Client 2 consumes: its recv transport declares m-line "0", which str0m reports as a
     // sendrecv MediaAdded once the transport connects. That is not a producer.
-    h.send(2, CONSUME_ANY);
+    h.send(2, &consume_frame(2, None));
     let consumer = h.last_for(2);
     assert_eq!(consumer["data"]["producerId"], "c1-0");
+    h.take_for(1);
     let added = str0m::media::MediaAdded {
         mid: "0".into(),
         kind: str0m::media::MediaKind::Audio,
@@ -493,6 +515,12 @@ fn a_listen_only_client_is_never_announced_as_producing() {
             .all(|f| f["producerUserMap"] == json!({"c1-0": "1"})),
         "only client 1 produces, got {frames:?}"
     );
+    let producers: Vec<_> = h.sfu.tracks.keys().map(|k| ortc::producer_id(*k)).collect();
+    assert_eq!(
+        producers,
+        vec!["c1-0".to_owned()],
+        "client 2 has no producer"
+    );
     assert!(
         !h.outputs.iter().any(|o| matches!(o,
             Output::Event(SfuEvent::StartedProducing { user, .. }) if *user == UserId(2))),
@@ -506,10 +534,10 @@ fn consuming_a_producer_again_makes_another_consumer() {
     ready_client(&mut h, 1);
     ready_client(&mut h, 2);
     h.send(1, &produce_frame(100));
-    let consume = r#"{"type":"consume","data":{"producerId":"c1-0","rtpCapabilities":{"codecs":[{"kind":"audio","mimeType":"audio/opus","clockRate":48000,"channels":2}]}}}"#;
-    h.send(2, consume);
+    let consume = consume_frame(2, Some("c1-0"));
+    h.send(2, &consume);
     let first = h.last_for(2);
-    h.send(2, consume);
+    h.send(2, &consume);
     let second = h.last_for(2);
     assert_eq!(second["type"], "consumer-params", "got {second}");
     assert_eq!(second["data"]["producerId"], "c1-0");
