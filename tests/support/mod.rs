@@ -55,6 +55,7 @@ pub async fn host_with(interop_url: Option<String>) -> anyhow::Result<RunningHos
         turn_secret: Some(TURN_SECRET.to_vec()),
         interop_url,
         dspeak_open: false,
+        workers: 1,
     })
     .await
 }

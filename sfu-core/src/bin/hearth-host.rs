@@ -71,6 +71,10 @@ struct RunArgs {
     /// the dspeak backend does. Without it `auth` must be a signed SFU token.
     #[arg(long, env = "HEARTH_DSPEAK_OPEN")]
     dspeak_open: bool,
+    /// SFU worker threads (default: one per core). Channels are spread over them; worker N's
+    /// media socket is on `--udp`'s port + N.
+    #[arg(long, env = "HEARTH_WORKERS")]
+    workers: Option<usize>,
     /// Log format on stderr.
     #[arg(long, env = "HEARTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -119,6 +123,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         turn_secret: args.turn_secret.map(String::into_bytes),
         interop_url: args.interop_url,
         dspeak_open: args.dspeak_open,
+        workers: args
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
     };
     if config.dspeak_open {
         eprintln!(

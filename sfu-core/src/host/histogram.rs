@@ -27,6 +27,14 @@ impl Histogram {
         self.sum_secs += secs;
     }
 
+    /// Adds another histogram's observations.
+    pub fn add(&mut self, other: &Histogram) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine += theirs;
+        }
+        self.sum_secs += other.sum_secs;
+    }
+
     pub fn count(&self) -> u64 {
         self.counts.iter().sum()
     }

@@ -32,6 +32,16 @@ pub(super) async fn serve(State(state): State<AppState>) -> impl IntoResponse {
         body,
         "# HELP hearth_world_users Users in the world.\n# TYPE hearth_world_users gauge\nhearth_world_users {users}"
     );
+    let _ = writeln!(
+        body,
+        "# HELP hearth_sfu_worker_channels Channels placed on each SFU worker since start.\n# TYPE hearth_sfu_worker_channels gauge"
+    );
+    for (worker, channels) in state.sfu.channels_per_worker().iter().enumerate() {
+        let _ = writeln!(
+            body,
+            "hearth_sfu_worker_channels{{worker=\"{worker}\"}} {channels}"
+        );
+    }
     stats.forward_latency.render(
         &mut body,
         "hearth_sfu_forward_latency_seconds",

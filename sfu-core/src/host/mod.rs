@@ -8,6 +8,8 @@ pub mod interop_main;
 pub mod interop_sfu;
 pub mod lan;
 mod metrics;
+mod outbox;
+mod placement;
 pub mod session_api;
 pub mod sfu_actor;
 pub mod signal_ws;
@@ -61,12 +63,18 @@ pub struct HostConfig {
     pub interop_url: Option<String>,
     /// `/socket` also takes a bare user id as `auth` (dspeak's own scheme, no authentication).
     pub dspeak_open: bool,
+    /// SFU worker threads; channels are spread over them, each with its own UDP socket (the
+    /// first on `udp`, the others on the following ports, or any free port when `udp`'s is 0).
+    pub workers: usize,
 }
 
 /// A running host. Dropping it does not stop it; call [`RunningHost::shutdown`].
 pub struct RunningHost {
     pub http_addr: SocketAddr,
+    /// The first SFU worker's media socket.
     pub udp_addr: SocketAddr,
+    /// Every SFU worker's media socket, in worker order.
+    pub udp_addrs: Vec<SocketAddr>,
     pub world_id: String,
     pub sfu: SfuHandle,
     pub world: WorldHandle,
@@ -103,37 +111,47 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding the HTTP listener on {}", config.listen))?;
-    let udp = bind_media_socket(config.udp)
-        .with_context(|| format!("binding the media UDP socket on {}", config.udp))?;
     let http_addr = listener.local_addr().context("reading the HTTP address")?;
-    let udp_addr = udp.local_addr().context("reading the UDP address")?;
-    let announced = announced_addr(udp_addr, config.public_ip);
-
-    let mut candidates = vec![announced];
-    if udp_addr.ip().is_unspecified() && !announced.ip().is_loopback() {
-        // Same-machine clients (the host's own app, tests) reach it over loopback.
-        candidates.push(SocketAddr::new(
-            std::net::Ipv4Addr::LOCALHOST.into(),
-            udp_addr.port(),
-        ));
-    }
-    let mut sfu_config = SfuConfig::new(
-        candidates,
-        SfuTokenVerifier::new(&config.secret, config.issuer.clone()),
-    );
-    sfu_config.minting = Some((config.secret.clone(), config.issuer.clone()));
-    sfu_config.dspeak_open = config.dspeak_open;
-
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let (actor, sfu) = SfuActor::new(
-        Sfu::new(sfu_config),
-        udp,
-        announced,
-        Some(events_tx),
-        shutdown_rx.clone(),
-    )
-    .context("starting the SFU")?;
+    let mut udp_addrs = Vec::new();
+    let mut workers = Vec::new();
+    let mut worker_actors = Vec::new();
+    for worker in 0..config.workers.max(1) {
+        let addr = worker_udp_addr(config.udp, worker);
+        let udp = bind_media_socket(addr)
+            .with_context(|| format!("binding the media UDP socket on {addr}"))?;
+        let udp_addr = udp.local_addr().context("reading the UDP address")?;
+        let announced = announced_addr(udp_addr, config.public_ip);
+        let mut candidates = vec![announced];
+        if udp_addr.ip().is_unspecified() && !announced.ip().is_loopback() {
+            // Same-machine clients (the host's own app, tests) reach it over loopback.
+            candidates.push(SocketAddr::new(
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                udp_addr.port(),
+            ));
+        }
+        let mut sfu_config = SfuConfig::new(
+            candidates,
+            SfuTokenVerifier::new(&config.secret, config.issuer.clone()),
+        );
+        sfu_config.minting = Some((config.secret.clone(), config.issuer.clone()));
+        sfu_config.dspeak_open = config.dspeak_open;
+        let (actor, commands) = SfuActor::new(
+            Sfu::new(sfu_config),
+            udp,
+            announced,
+            Some(events_tx.clone()),
+            shutdown_rx.clone(),
+        )
+        .context("starting the SFU")?;
+        udp_addrs.push(udp_addr);
+        workers.push(commands);
+        worker_actors.push(actor);
+    }
+    drop(events_tx);
+    let udp_addr = udp_addrs[0];
+    let sfu = SfuHandle::new(workers);
 
     let world_id = config.world.id().to_string();
     let workspace_id = uuid::Uuid::from_bytes(config.world.workspace_id().0);
@@ -218,8 +236,11 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = shutdown_http.changed().await;
     });
-    let tasks = vec![
-        tokio::spawn(actor.run()),
+    let mut tasks: Vec<JoinHandle<()>> = worker_actors
+        .into_iter()
+        .map(|actor| tokio::spawn(actor.run()))
+        .collect();
+    tasks.extend([
         tokio::spawn(world_actor.run()),
         tokio::spawn(hub.run()),
         tokio::spawn(link_actor.run()),
@@ -229,10 +250,11 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
             }
         }),
         tokio::spawn(log_events(events_rx, link_events_tx)),
-    ];
+    ]);
     Ok(RunningHost {
         http_addr,
         udp_addr,
+        udp_addrs,
         world_id,
         sfu,
         world,
@@ -246,6 +268,15 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
 const MEDIA_SOCKET_BUFFER: usize = 4 << 20;
 
 /// Binds the media socket with large buffers (the kernel caps them at `net.core.rmem_max`).
+/// Worker `n`'s media socket: `--udp`'s port plus `n`, or any free port when that is 0.
+fn worker_udp_addr(first: SocketAddr, worker: usize) -> SocketAddr {
+    if first.port() == 0 {
+        return first;
+    }
+    let port = u16::try_from(usize::from(first.port()) + worker).unwrap_or(0);
+    SocketAddr::new(first.ip(), port)
+}
+
 fn bind_media_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;

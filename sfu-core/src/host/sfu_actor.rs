@@ -1,13 +1,17 @@
 //! The SFU actor: owns the sans-IO [`Sfu`] and the media UDP socket, and runs them with one
 //! `select!` over datagrams, commands from connections, the SFU's timer and shutdown.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::histogram::Histogram;
+use super::outbox::{self, Outbox};
+use super::placement::Placement;
 use crate::ids::{ChannelId, UserId};
 use crate::sfu::{ConnId, Now, Output, Sfu, SfuEvent, SfuStats};
 use crate::signal::{ClientMessage, Join, ServerMessage};
@@ -84,23 +88,128 @@ const COMMAND_QUEUE: usize = 1024;
 /// slow to keep up and is closed.
 pub const OUTBOUND_QUEUE: usize = 256;
 
-/// Cloneable handle to the SFU actor.
+/// Cloneable handle to the SFU: one or more worker actors (`--workers`), each owning its
+/// channels. Commands go to the worker of the channel or connection they name; queries ask every
+/// worker and merge the answers.
 #[derive(Debug, Clone)]
 pub struct SfuHandle {
-    commands: mpsc::Sender<SfuCommand>,
+    workers: Arc<[mpsc::Sender<SfuCommand>]>,
+    routing: Arc<Mutex<Routing>>,
+}
+
+/// Which worker serves each channel and each joined connection.
+#[derive(Debug)]
+struct Routing {
+    placement: Placement,
+    connections: HashMap<ConnId, usize>,
 }
 
 impl SfuHandle {
-    /// Sends a command; fails only when the actor has stopped.
-    pub async fn send(&self, command: SfuCommand) -> Result<(), ActorStopped> {
-        self.commands.send(command).await.map_err(|_| ActorStopped)
+    /// A handle over worker actors fed by `workers`, in worker order.
+    pub fn new(workers: Vec<mpsc::Sender<SfuCommand>>) -> Self {
+        let routing = Routing {
+            placement: Placement::new(workers.len()),
+            connections: HashMap::new(),
+        };
+        Self {
+            workers: workers.into(),
+            routing: Arc::new(Mutex::new(routing)),
+        }
     }
 
-    /// Counters for `/metrics`.
+    /// Sends a command to the worker it concerns; fails only when that worker has stopped.
+    pub async fn send(&self, command: SfuCommand) -> Result<(), ActorStopped> {
+        let worker = match &command {
+            SfuCommand::ActiveChannels(_) | SfuCommand::Stats(_) => {
+                return self.ask_all(command).await;
+            }
+            SfuCommand::Join { conn, join, .. } => self.place(join.channel, Some(*conn)),
+            SfuCommand::DspeakJoin { conn, join, .. } => self.place(join.channel, Some(*conn)),
+            SfuCommand::Message { conn, .. } | SfuCommand::DspeakMessage { conn, .. } => {
+                self.worker_of(*conn, false)
+            }
+            SfuCommand::Disconnected { conn } => self.worker_of(*conn, true),
+            SfuCommand::ForceDisconnect { channel, .. }
+            | SfuCommand::ServerMute { channel, .. }
+            | SfuCommand::MoveUser { channel, .. } => self.place(*channel, None),
+            SfuCommand::HandshakeFailed { .. } => 0,
+        };
+        self.workers[worker]
+            .send(command)
+            .await
+            .map_err(|_| ActorStopped)
+    }
+
+    /// Counters for `/metrics`, summed over the workers.
     pub async fn stats(&self) -> Result<HostStats, ActorStopped> {
         let (tx, rx) = oneshot::channel();
         self.send(SfuCommand::Stats(tx)).await?;
         rx.await.map_err(|_| ActorStopped)
+    }
+
+    /// Channels per worker, for `/metrics`.
+    pub fn channels_per_worker(&self) -> Vec<usize> {
+        self.routing().placement.load().to_vec()
+    }
+
+    fn routing(&self) -> std::sync::MutexGuard<'_, Routing> {
+        // The lock guards plain maps and is never held across an await: a panic elsewhere
+        // cannot leave them half-updated, so a poisoned lock is still consistent.
+        self.routing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn place(&self, channel: ChannelId, conn: Option<ConnId>) -> usize {
+        let mut routing = self.routing();
+        let worker = routing.placement.place(channel);
+        if let Some(conn) = conn {
+            routing.connections.insert(conn, worker);
+        }
+        worker
+    }
+
+    /// The worker a connection joined on (worker 0 for one that never joined).
+    fn worker_of(&self, conn: ConnId, forget: bool) -> usize {
+        let mut routing = self.routing();
+        let worker = routing.connections.get(&conn).copied().unwrap_or(0);
+        if forget {
+            routing.connections.remove(&conn);
+        }
+        worker
+    }
+
+    /// Asks every worker and merges the answers into the query's reply.
+    async fn ask_all(&self, command: SfuCommand) -> Result<(), ActorStopped> {
+        match command {
+            SfuCommand::ActiveChannels(reply) => {
+                let mut all = Vec::new();
+                for worker in self.workers.iter() {
+                    let (tx, rx) = oneshot::channel();
+                    worker
+                        .send(SfuCommand::ActiveChannels(tx))
+                        .await
+                        .map_err(|_| ActorStopped)?;
+                    all.extend(rx.await.map_err(|_| ActorStopped)?);
+                }
+                all.sort_by_key(|(channel, _)| *channel);
+                let _ = reply.send(all);
+            }
+            SfuCommand::Stats(reply) => {
+                let mut total = HostStats::default();
+                for worker in self.workers.iter() {
+                    let (tx, rx) = oneshot::channel();
+                    worker
+                        .send(SfuCommand::Stats(tx))
+                        .await
+                        .map_err(|_| ActorStopped)?;
+                    total.add(&rx.await.map_err(|_| ActorStopped)?);
+                }
+                let _ = reply.send(total);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -112,10 +221,22 @@ pub struct HostStats {
     pub forward_latency: Histogram,
 }
 
+impl HostStats {
+    /// Adds another worker's figures.
+    fn add(&mut self, other: &HostStats) {
+        self.sfu.add(&other.sfu);
+        self.forward_latency.add(&other.forward_latency);
+    }
+}
+
 /// The SFU actor is gone (the host is shutting down).
 #[derive(Debug, thiserror::Error)]
 #[error("the SFU has stopped")]
 pub struct ActorStopped;
+
+/// Datagrams read from the media socket per wakeup at most, so commands and timers still get
+/// their turn during a flood.
+const RECEIVE_BURST: usize = 64;
 
 /// Events the host reports elsewhere (logs, metrics, interop).
 pub type EventSink = mpsc::UnboundedSender<SfuEvent>;
@@ -131,6 +252,8 @@ pub struct SfuActor {
     events: Option<EventSink>,
     shutdown: watch::Receiver<bool>,
     forward_latency: Histogram,
+    /// Datagrams the SFU produced, waiting for the next batched send.
+    outbox: Outbox,
 }
 
 impl SfuActor {
@@ -140,7 +263,7 @@ impl SfuActor {
         public_addr: SocketAddr,
         events: Option<EventSink>,
         shutdown: watch::Receiver<bool>,
-    ) -> std::io::Result<(Self, SfuHandle)> {
+    ) -> std::io::Result<(Self, mpsc::Sender<SfuCommand>)> {
         let local_addr = socket.local_addr()?;
         let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let actor = Self {
@@ -153,8 +276,9 @@ impl SfuActor {
             events,
             shutdown,
             forward_latency: Histogram::default(),
+            outbox: Outbox::default(),
         };
-        Ok((actor, SfuHandle { commands: tx }))
+        Ok((actor, tx))
     }
 
     pub async fn run(mut self) {
@@ -171,11 +295,10 @@ impl SfuActor {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
-                received = self.socket.recv_from(&mut buf) => match received {
-                    Ok((n, source)) => {
+                readable = self.socket.readable() => match readable {
+                    Ok(()) => {
                         let received_at = Instant::now();
-                        let destination = self.destination_for(source);
-                        self.sfu.handle_datagram(received_at, source, destination, &buf[..n]);
+                        self.receive_burst(&mut buf);
                         if self.flush().await > 0 {
                             self.forward_latency.observe(received_at.elapsed());
                         }
@@ -192,6 +315,25 @@ impl SfuActor {
                 code: 1001,
                 reason: "server shutting down",
             });
+        }
+    }
+
+    /// Feeds the SFU every datagram waiting on the socket, up to [`RECEIVE_BURST`], so a burst
+    /// costs one wakeup and its forwarded copies leave in shared `sendmmsg` batches.
+    fn receive_burst(&mut self, buf: &mut [u8]) {
+        for _ in 0..RECEIVE_BURST {
+            match self.socket.try_recv_from(buf) {
+                Ok((n, source)) => {
+                    let destination = self.destination_for(source);
+                    self.sfu
+                        .handle_datagram(Instant::now(), source, destination, &buf[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    tracing::debug!(error = %e, "media socket receive failed");
+                    return;
+                }
+            }
         }
     }
 
@@ -267,22 +409,12 @@ impl SfuActor {
 
     /// Carries out the SFU's outputs; returns how many datagrams were sent.
     async fn flush(&mut self) -> usize {
-        let mut sent = 0;
         while let Some(output) = self.sfu.poll_output() {
             match output {
                 Output::Transmit {
                     destination,
                     contents,
-                } => {
-                    sent += 1;
-                    if let Err(e) = self.socket.try_send_to(&contents, destination) {
-                        if e.kind() == std::io::ErrorKind::WouldBlock {
-                            let _ = self.socket.send_to(&contents, destination).await;
-                        } else {
-                            tracing::trace!(%destination, error = %e, "media send failed");
-                        }
-                    }
-                }
+                } => self.outbox.push(destination, contents),
                 Output::Signal { conn, message } => self.deliver(conn, Outbound::Message(message)),
                 Output::Dspeak { conn, message } => self.deliver(conn, Outbound::Dspeak(message)),
                 Output::Close { conn, code, reason } => {
@@ -294,6 +426,24 @@ impl SfuActor {
                         let _ = events.send(event);
                     }
                 }
+            }
+        }
+        self.send_outbox().await
+    }
+
+    /// Sends every queued datagram, waiting for the socket when it is full.
+    async fn send_outbox(&mut self) -> usize {
+        let mut sent = 0;
+        while !self.outbox.is_empty() {
+            let socket = &self.socket;
+            let outcome = self.outbox.send_with(|batch| {
+                socket.try_io(tokio::io::Interest::WRITABLE, || {
+                    send_batch_on(socket, batch)
+                })
+            });
+            sent += outcome.datagrams;
+            if outcome.blocked && self.socket.writable().await.is_err() {
+                break;
             }
         }
         sent
@@ -309,6 +459,25 @@ impl SfuActor {
             self.sfu.handle_disconnect(Instant::now(), conn);
         }
     }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn send_batch_on(socket: &UdpSocket, batch: &[outbox::Datagram]) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    outbox::send_batch(socket.as_raw_fd(), batch)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn send_batch_on(socket: &UdpSocket, batch: &[outbox::Datagram]) -> std::io::Result<usize> {
+    let mut sent = 0;
+    for (destination, contents) in batch {
+        match socket.try_send_to(contents, *destination) {
+            Ok(_) => sent += 1,
+            Err(e) if sent > 0 && e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
 }
 
 /// The current time for the SFU core.

@@ -42,6 +42,7 @@ impl Sfu {
                     .accept_offer(&offer.sdp, t)
                     .map_err(|e| (ErrorCode::InvalidMessage, e.to_string()))?;
                 peer.rtc_timeout = t;
+                self.routes.invalidate();
                 self.reply(conn, ServerMessage::Answer(SessionDescription::new(answer)));
                 Ok(())
             }
@@ -52,6 +53,7 @@ impl Sfu {
                     .accept_answer(&answer.sdp, t)
                     .map_err(|e| (ErrorCode::InvalidMessage, e.to_string()))?;
                 peer.rtc_timeout = t;
+                self.routes.invalidate();
                 for (mid, kind) in outcome.sending {
                     self.add_track_in(t, conn, mid, kind);
                 }

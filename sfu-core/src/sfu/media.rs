@@ -4,13 +4,15 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use str0m::media::{MediaData, MediaKind, Mid};
+use str0m::media::{MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Ssrc};
 use str0m::{Event, IceConnectionState, Input};
 
 use super::ortc::{self, Link};
 use super::peer::TrackKey;
 use super::policy::{self, Receiver, Sender};
+use super::route::{Route, Routes};
 use super::{ConnId, LeaveReason, Output, Sfu, SfuEvent};
 use crate::signal::{ServerMessage, UserSpeaking};
 
@@ -153,8 +155,8 @@ impl Sfu {
                                     contents: t.contents,
                                 })
                             }
-                            Ok(str0m::Output::Event(Event::MediaData(data))) => {
-                                media.push((conn, data))
+                            Ok(str0m::Output::Event(Event::RtpPacket(packet))) => {
+                                media.push((conn, packet))
                             }
                             Ok(str0m::Output::Event(event)) => events.push((conn, event)),
                             Err(e) => {
@@ -175,8 +177,8 @@ impl Sfu {
             for (conn, event) in events {
                 self.on_rtc_event(now, conn, event);
             }
-            for (conn, data) in media {
-                conns.extend(self.forward(now, conn, &data));
+            for (conn, packet) in media {
+                conns.extend(self.forward(now, conn, &packet));
             }
             if touches_others {
                 conns.extend(self.peers.keys().copied());
@@ -190,6 +192,15 @@ impl Sfu {
 
     /// Sends every offer that is due; returns the peers that got one.
     fn make_due_offers(&mut self, now: Instant) -> Vec<ConnId> {
+        if self
+            .peers
+            .values()
+            .all(|p| p.offer_due().is_none_or(|due| due > now))
+        {
+            return Vec::new();
+        }
+        // An offer stops m-lines: nothing may be written to them from here on.
+        self.routes.invalidate();
         let mut offered = Vec::new();
         let tracks = &self.tracks;
         for peer in self.peers.values_mut() {
@@ -264,6 +275,7 @@ impl Sfu {
         }
         let first = peer.tracks_in.is_empty();
         peer.tracks_in.push((mid, kind));
+        self.routes.invalidate();
         let (user, channel) = (peer.user, peer.channel);
         let key = TrackKey { conn, mid };
         self.tracks.insert(key, (user, kind));
@@ -293,6 +305,7 @@ impl Sfu {
             return;
         }
         let (user, channel, last) = (peer.user, peer.channel, peer.tracks_in.is_empty());
+        self.routes.invalidate();
         self.tracks.remove(&TrackKey { conn, mid });
         self.close_dspeak_consumers(TrackKey { conn, mid });
         self.presence_changed.insert(channel);
@@ -311,24 +324,26 @@ impl Sfu {
         }
     }
 
-    /// Forwards one frame from `conn` to every peer of its channel that should get it.
+    /// Forwards one RTP packet from `conn` to every peer of its channel that should get it.
     /// Returns the peers written to, which must be polled.
-    fn forward(&mut self, now: Instant, conn: ConnId, data: &MediaData) -> Vec<ConnId> {
+    fn forward(&mut self, now: Instant, conn: ConnId, packet: &RtpPacket) -> Vec<ConnId> {
+        let ssrc = packet.header.ssrc;
+        let pt = packet.header.payload_type;
+        if self.routes.get(conn, ssrc).is_none_or(|r| r.pt != pt) {
+            match self.build_routes(conn, ssrc, pt) {
+                Some(routes) => self.routes.insert(conn, ssrc, routes),
+                None => return Vec::new(),
+            }
+        }
         let Some(source) = self.peers.get_mut(&conn) else {
             return Vec::new();
         };
-        let key = TrackKey {
-            conn,
-            mid: data.mid,
-        };
-        let Some(&(_, kind)) = self.tracks.get(&key) else {
+        let Some(kind) = self.routes.get(conn, ssrc).map(|r| r.kind) else {
             return Vec::new();
         };
-        if kind == MediaKind::Video && !data.contiguous {
-            source.request_keyframe(data.mid, now);
-        }
+        let levels = &packet.header.ext_vals;
         let speaking_change = if kind == MediaKind::Audio {
-            source.observe_audio_level(now, data.ext_vals.audio_level)
+            source.observe_audio_level(now, levels.audio_level)
         } else {
             None
         };
@@ -345,9 +360,27 @@ impl Sfu {
             });
             self.broadcast(channel, Some(conn), &message);
         }
+        // Only what the receiver needs: never the sender's mid or rid, which would misroute.
+        let ext_vals = ExtensionValues {
+            audio_level: levels.audio_level,
+            voice_activity: levels.voice_activity,
+            video_orientation: levels.video_orientation,
+            ..ExtensionValues::default()
+        };
+        let clock_hz = if kind == MediaKind::Audio {
+            48_000
+        } else {
+            90_000
+        };
         let policy = self.policies.get(channel);
-        let mut written = Vec::new();
-        for receiver in self.peers.values_mut().filter(|p| p.channel == channel) {
+        let Some(routes) = self.routes.get(conn, ssrc) else {
+            return Vec::new();
+        };
+        let mut written = Vec::with_capacity(routes.routes.len());
+        for route in &routes.routes {
+            let Some(receiver) = self.peers.get_mut(&route.receiver) else {
+                continue;
+            };
             let rx = Receiver {
                 user: receiver.user,
                 local_mutes: &receiver.local_mutes,
@@ -355,17 +388,102 @@ impl Sfu {
             if !policy::forwards(policy, sender, kind, rx) {
                 continue;
             }
-            match receiver.write_media(key, data) {
-                Ok(Some(bytes)) => {
-                    self.stats.packets_forwarded += 1;
-                    self.stats.bytes_forwarded += bytes as u64;
-                    written.push(receiver.conn);
-                }
-                Ok(None) => {}
-                Err(e) => tracing::debug!(conn = %receiver.conn, error = %e, "forward failed"),
-            }
+            let Some((seq_no, time)) = receiver.rewrites.entry(route.tx_ssrc).or_default().map(
+                ssrc,
+                packet.seq_no,
+                packet.header.timestamp,
+                packet.timestamp,
+                clock_hz,
+            ) else {
+                continue;
+            };
+            let mut api = receiver.rtc.direct_api();
+            let Some(stream) = api.stream_tx(&route.tx_ssrc) else {
+                continue;
+            };
+            let write = RtpWrite::new(
+                route.pt,
+                seq_no,
+                time,
+                packet.timestamp,
+                packet.payload.clone(),
+            )
+            .marker(packet.header.marker)
+            .ext_vals(ext_vals.clone())
+            // Only video has a resend buffer (RTX); Opus conceals losses instead.
+            .nackable(kind == MediaKind::Video);
+            stream.write_rtp(write);
+            self.stats.packets_forwarded += 1;
+            self.stats.bytes_forwarded += packet.payload.len() as u64;
+            written.push(route.receiver);
         }
         written
+    }
+
+    /// Works out where `conn`'s stream `ssrc` goes: the receivers of its track with an open
+    /// m-line, their send streams and payload types. None when it is no known track.
+    fn build_routes(&mut self, conn: ConnId, ssrc: Ssrc, pt: str0m::media::Pt) -> Option<Routes> {
+        let sender = self.peers.get_mut(&conn)?;
+        let channel = sender.channel;
+        let (mid, params) = {
+            let rtcs =
+                std::iter::once(&mut sender.rtc).chain(sender.ortc.as_mut().map(|o| &mut o.uplink));
+            let mut found = None;
+            for rtc in rtcs {
+                let Some(mid) = rtc.direct_api().stream_rx(&ssrc).map(|s| s.mid()) else {
+                    continue;
+                };
+                let params = *rtc.codec_config().find(|p| p.pt() == pt)?;
+                found = Some((mid, params));
+                break;
+            }
+            found?
+        };
+        let source = TrackKey { conn, mid };
+        let &(_, kind) = self.tracks.get(&source)?;
+        let mut routes = Vec::new();
+        for receiver in self
+            .peers
+            .values_mut()
+            .filter(|p| p.channel == channel && p.conn != conn)
+        {
+            let open: Vec<Mid> = receiver
+                .tracks_out
+                .iter()
+                .filter(|t| t.source == source)
+                .filter_map(|t| t.open_mid())
+                .collect();
+            for out_mid in open {
+                let Some(out_pt) = receiver
+                    .rtc
+                    .codec_config()
+                    .match_params(params)
+                    .map(|p| p.pt())
+                else {
+                    continue;
+                };
+                let Some(tx_ssrc) = receiver
+                    .rtc
+                    .direct_api()
+                    .stream_tx_by_mid(out_mid, None)
+                    .map(|s| s.ssrc())
+                else {
+                    continue;
+                };
+                routes.push(Route {
+                    receiver: receiver.conn,
+                    tx_ssrc,
+                    pt: out_pt,
+                });
+            }
+        }
+        routes.sort_by_key(|r| r.receiver);
+        Some(Routes {
+            source,
+            kind,
+            pt,
+            routes,
+        })
     }
 }
 

@@ -11,6 +11,7 @@ mod ortc;
 mod ortc_tests;
 mod peer;
 pub mod policy;
+mod route;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ use crate::signal::{ClientMessage, ServerMessage};
 use ortc::{Link, OrtcSide};
 use peer::{Peer, TrackKey};
 use policy::Policies;
+use route::RouteTable;
 
 /// One WebSocket connection to `/signal` or `/socket`, named by the host when it accepts the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -194,6 +196,8 @@ pub struct Sfu {
     tracks: HashMap<TrackKey, (UserId, str0m::media::MediaKind)>,
     /// Remembers which peer's `Rtc` a remote address belongs to, to skip the `accepts` scan.
     addr_owner: HashMap<SocketAddr, (ConnId, Link)>,
+    /// Where each incoming RTP stream is forwarded; rebuilt after topology changes.
+    routes: RouteTable,
     /// Channels whose users or producers changed: dspeak clients there get presence.
     presence_changed: BTreeSet<ChannelId>,
     outputs: VecDeque<Output>,
@@ -216,6 +220,7 @@ impl Sfu {
             policies: Policies::default(),
             tracks: HashMap::new(),
             addr_owner: HashMap::new(),
+            routes: RouteTable::default(),
             presence_changed: BTreeSet::new(),
             outputs: VecDeque::new(),
             stats: SfuStats::default(),
@@ -476,9 +481,9 @@ impl Sfu {
         let mut rtc = str0m::Rtc::builder()
             .set_dtls_cert(self.dtls_cert.clone())
             .set_ice_lite(ice_lite)
-            // Hold at most one packet back for reordering: late audio is worse than lost audio,
-            // which the receiver conceals with FEC/PLC.
-            .set_reordering_size_audio(1)
+            // RTP mode: packets are forwarded as they arrive (see `route`), never held back for
+            // reordering: late audio is worse than lost audio, which receivers conceal.
+            .set_rtp_mode(true)
             .build(now);
         for addr in &self.config.candidates {
             match Candidate::host(*addr, "udp") {
@@ -502,6 +507,7 @@ impl Sfu {
         let Some(mut peer) = self.peers.remove(&conn) else {
             return;
         };
+        self.routes.invalidate();
         peer.rtc.disconnect();
         if let Some(ortc) = peer.ortc.as_mut() {
             ortc.uplink.disconnect();

@@ -522,6 +522,7 @@ impl Sfu {
             kind,
             state: TrackOutState::Open(mid),
         });
+        self.routes.invalidate();
         let cname = format!("user-{source_user}");
         let params = ConsumerParams {
             id: consumer_id(conn, mid),
@@ -597,6 +598,7 @@ impl Sfu {
     /// Closes dspeak consumers of a producer that went away: `producer-closed`, and the send
     /// stream is removed from the consumer's recv transport.
     pub(super) fn close_dspeak_consumers(&mut self, source: TrackKey) {
+        self.routes.invalidate();
         let mut closed = Vec::new();
         for peer in self.peers.values_mut().filter(|p| p.ortc.is_some()) {
             // A client may hold several consumers of one producer.

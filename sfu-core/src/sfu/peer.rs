@@ -1,14 +1,16 @@
 //! One joined connection on the SFU: its str0m `Rtc`, the tracks it sends us, the tracks we
 //! forward to it, and its offer/answer state.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
+use str0m::rtp::Ssrc;
 use str0m::{Rtc, RtcError};
 
 use super::ConnId;
+use super::route::SeqRewrite;
 use crate::ids::{ChannelId, UserId};
 use crate::perms::Permissions;
 
@@ -99,6 +101,8 @@ pub struct Peer {
     /// Last audio packet loud enough to count as speech (level-derived speaking only).
     pub last_loud: Option<Instant>,
     pub local_mutes: HashSet<UserId>,
+    /// Sequence number and timestamp rewriting of each stream forwarded to this peer.
+    pub rewrites: HashMap<Ssrc, SeqRewrite>,
     /// When the peer's `Rtc` next wants `Input::Timeout`.
     pub rtc_timeout: Instant,
     negotiation: Negotiation,
@@ -133,6 +137,7 @@ impl Peer {
             speaking_is_explicit: false,
             last_loud: None,
             local_mutes: HashSet::new(),
+            rewrites: HashMap::new(),
             rtc_timeout: now,
             negotiation: Negotiation::Stable,
             offer_due: Some(now),
@@ -333,37 +338,6 @@ impl Peer {
         });
     }
 
-    /// Writes forwarded media onto this peer's m-lines for `source` that are negotiated (a
-    /// dspeak client may consume one producer more than once).
-    /// Returns the number of payload bytes written, or None when no track is open here.
-    pub fn write_media(
-        &mut self,
-        source: TrackKey,
-        data: &MediaData,
-    ) -> Result<Option<usize>, RtcError> {
-        let mut written = None;
-        let mids = self
-            .tracks_out
-            .iter()
-            .filter(|t| t.source == source)
-            .filter_map(TrackOut::open_mid);
-        for mid in mids {
-            let Some(writer) = self.rtc.writer(mid) else {
-                continue;
-            };
-            let Some(pt) = writer.match_params(data.params) else {
-                continue;
-            };
-            let writer = match (data.ext_vals.audio_level, data.ext_vals.voice_activity) {
-                (Some(level), Some(vad)) => writer.audio_level(level, vad),
-                _ => writer,
-            };
-            writer.write(pt, data.network_time, data.time, data.data.clone())?;
-            *written.get_or_insert(0) += data.data.len();
-        }
-        Ok(written)
-    }
-
     /// Asks this peer (a sender) for a keyframe on one of its tracks, at most once a second.
     pub fn request_keyframe(&mut self, mid: Mid, now: Instant) {
         if self
@@ -372,11 +346,8 @@ impl Peer {
         {
             return;
         }
-        if let Some(mut writer) = self.rtc.writer(mid)
-            && writer
-                .request_keyframe(None, KeyframeRequestKind::Pli)
-                .is_ok()
-        {
+        if let Some(stream) = self.rtc.direct_api().stream_rx_by_mid(mid, None) {
+            stream.request_keyframe(KeyframeRequestKind::Pli);
             self.last_keyframe_request = Some(now);
         }
     }

@@ -18,6 +18,17 @@ pub struct SfuStats {
 }
 
 impl SfuStats {
+    /// Adds another SFU's figures (the workers of one host).
+    pub fn add(&mut self, other: &SfuStats) {
+        self.peers += other.peers;
+        self.channels += other.channels;
+        self.packets_forwarded += other.packets_forwarded;
+        self.bytes_forwarded += other.bytes_forwarded;
+        for (code, n) in &other.join_failures {
+            *self.join_failures.entry(code).or_default() += n;
+        }
+    }
+
     pub(super) fn count_join_failure(&mut self, code: &'static str) {
         *self.join_failures.entry(code).or_default() += 1;
     }

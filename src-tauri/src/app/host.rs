@@ -53,6 +53,8 @@ impl LanHost {
             turn_secret: None,
             interop_url: None,
             dspeak_open: false,
+            // The embedded host shares the laptop with the app's own audio: one worker.
+            workers: 1,
         };
         let first = config(port);
         let invite = first.invite.clone();

@@ -36,6 +36,9 @@ pub enum Uplink {
     Probe,
     /// Nothing: a listen-only client.
     Silent,
+    /// A microphone track that sends nothing, as a muted member's does: in a voice world every
+    /// member has one, so each peer carries an m-line per member (`hearth-bot load --muted-mics`).
+    Muted,
     /// The voice engine's encoded voice (shared with every other connection of this user);
     /// speaking follows the engine's talk gate.
     Engine(VoiceEngine),
@@ -122,7 +125,7 @@ pub async fn run(
             }
         },
         Uplink::Probe => (Payloads::Probe { next: 0 }, FrameDuration::Ms20),
-        Uplink::Silent => {
+        Uplink::Silent | Uplink::Muted => {
             let _ = stop.changed().await;
             return;
         }

@@ -73,6 +73,10 @@ pub struct LoadArgs {
     /// Clients joining at the same time.
     #[arg(long, default_value_t = 8)]
     join_concurrency: usize,
+    /// Every listener also publishes a microphone track that sends nothing, as a muted member's
+    /// does: the room a voice world has, with one m-line per member on every peer.
+    #[arg(long)]
+    muted_mics: bool,
 }
 
 /// Runs the scenario and prints its report (table on stderr, JSON line on stdout).
@@ -211,10 +215,10 @@ async fn join(sfu: &Sfu, args: &LoadArgs, user: i64, speaks: bool) -> anyhow::Re
         url: sfu.signal_url.clone(),
         channel: ChannelId(args.channel),
         token,
-        uplink: if speaks {
-            Uplink::Probe
-        } else {
-            Uplink::Silent
+        uplink: match (speaks, args.muted_mics) {
+            (true, _) => Uplink::Probe,
+            (false, true) => Uplink::Muted,
+            (false, false) => Uplink::Silent,
         },
         downlink: Downlink::Probe(recorder.clone()),
         bind_ip: args.bind,
