@@ -9,6 +9,7 @@ mod interop;
 mod sfu_audio;
 mod sfu_control;
 mod sfu_protocol;
+mod sfu_workers;
 mod world;
 mod world_bot;
 mod world_reconnect;

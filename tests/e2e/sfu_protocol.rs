@@ -161,7 +161,7 @@ async fn join_handshake_errors() -> anyhow::Result<()> {
         ("forbidden", Some(4004)),
         "token without Connect"
     );
-    let metrics = reqwest_metrics(&host).await?;
+    let metrics = hearth_e2e::get_text(host.http_addr, "/metrics").await?;
     assert!(
         metrics.contains("hearth_sfu_join_failures_total{reason=\"expected_join\"} 1"),
         "{metrics}"
@@ -172,18 +172,6 @@ async fn join_handshake_errors() -> anyhow::Result<()> {
     );
     host.shutdown().await;
     Ok(())
-}
-
-/// Reads `/metrics` with a bare HTTP/1.1 request.
-async fn reqwest_metrics(host: &sfu_core::host::RunningHost) -> anyhow::Result<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(host.http_addr).await?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body).await?;
-    Ok(body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,6 +35,19 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// Connect + Speak + Video: what an ordinary member gets.
 pub const MEMBER: Permissions = Permissions::MOVED_GRANT;
 
+/// The response (head and body) to a bare HTTP/1.1 `GET path` on `addr`.
+pub async fn get_text(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut body = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut body))
+        .await
+        .with_context(|| format!("reading GET {path}"))??;
+    Ok(body)
+}
+
 /// Starts a host on loopback with ephemeral ports.
 pub async fn host() -> anyhow::Result<RunningHost> {
     host_with(None).await
@@ -42,8 +55,22 @@ pub async fn host() -> anyhow::Result<RunningHost> {
 
 /// Starts a host whose SFU dials `interop_url` (None: its own world server).
 pub async fn host_with(interop_url: Option<String>) -> anyhow::Result<RunningHost> {
-    let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+    start(host_config(interop_url)).await
+}
+
+/// Starts a host with `workers` SFU workers.
+pub async fn host_with_workers(workers: usize) -> anyhow::Result<RunningHost> {
     start(HostConfig {
+        workers,
+        ..host_config(None)
+    })
+    .await
+}
+
+/// The test host's configuration: loopback, ephemeral ports, one SFU worker.
+fn host_config(interop_url: Option<String>) -> HostConfig {
+    let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+    HostConfig {
         listen: loopback,
         udp: loopback,
         public_ip: None,
@@ -56,8 +83,7 @@ pub async fn host_with(interop_url: Option<String>) -> anyhow::Result<RunningHos
         interop_url,
         dspeak_open: false,
         workers: 1,
-    })
-    .await
+    }
 }
 
 pub fn signal_url(host: &RunningHost) -> String {

@@ -237,6 +237,8 @@ pub struct ActorStopped;
 /// Datagrams read from the media socket per wakeup at most, so commands and timers still get
 /// their turn during a flood.
 const RECEIVE_BURST: usize = 64;
+/// Room for one datagram: more than any WebRTC packet on a 1,500-byte MTU path.
+const DATAGRAM_MAX: usize = 2048;
 
 /// Events the host reports elsewhere (logs, metrics, interop).
 pub type EventSink = mpsc::UnboundedSender<SfuEvent>;
@@ -282,7 +284,7 @@ impl SfuActor {
     }
 
     pub async fn run(mut self) {
-        let mut buf = vec![0u8; 2048];
+        let mut buf = vec![0u8; RECEIVE_BURST * DATAGRAM_MAX];
         loop {
             let deadline = self
                 .sfu
@@ -318,35 +320,30 @@ impl SfuActor {
         }
     }
 
-    /// Feeds the SFU every datagram waiting on the socket, up to [`RECEIVE_BURST`], so a burst
-    /// costs one wakeup and its forwarded copies leave in shared `sendmmsg` batches.
+    /// Reads every datagram waiting on the socket, up to [`RECEIVE_BURST`], and hands them to
+    /// the SFU together: a burst costs one wakeup, each receiver is drained once for it, and the
+    /// forwarded copies leave in shared `sendmmsg` batches.
     fn receive_burst(&mut self, buf: &mut [u8]) {
-        for _ in 0..RECEIVE_BURST {
-            match self.socket.try_recv_from(buf) {
-                Ok((n, source)) => {
-                    let destination = self.destination_for(source);
-                    self.sfu
-                        .handle_datagram(Instant::now(), source, destination, &buf[..n]);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+        let mut received: Vec<(SocketAddr, usize)> = Vec::with_capacity(RECEIVE_BURST);
+        for slot in buf.chunks_mut(DATAGRAM_MAX) {
+            match self.socket.try_recv_from(slot) {
+                Ok((n, source)) => received.push((source, n)),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     tracing::debug!(error = %e, "media socket receive failed");
-                    return;
+                    break;
                 }
             }
         }
-    }
-
-    /// The local address a datagram from `source` was sent to: the loopback socket address for
-    /// loopback peers, otherwise the announced address (str0m matches it to a local candidate).
-    fn destination_for(&self, source: SocketAddr) -> SocketAddr {
-        if source.ip().is_loopback() && !self.local_addr.ip().is_unspecified() {
-            self.local_addr
-        } else if source.ip().is_loopback() {
-            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), self.local_addr.port())
-        } else {
-            self.public_addr
-        }
+        let datagrams =
+            received
+                .iter()
+                .zip(buf.chunks(DATAGRAM_MAX))
+                .map(|(&(source, n), slot)| {
+                    let destination = destination_for(self.local_addr, self.public_addr, source);
+                    (source, destination, &slot[..n])
+                });
+        self.sfu.handle_datagrams(Instant::now(), datagrams);
     }
 
     fn on_command(&mut self, command: SfuCommand) {
@@ -478,6 +475,18 @@ fn send_batch_on(socket: &UdpSocket, batch: &[outbox::Datagram]) -> std::io::Res
         }
     }
     Ok(sent)
+}
+
+/// The local address a datagram from `source` was sent to: the loopback socket address for
+/// loopback peers, otherwise the announced address (str0m matches it to a local candidate).
+fn destination_for(local: SocketAddr, public: SocketAddr, source: SocketAddr) -> SocketAddr {
+    if source.ip().is_loopback() && !local.ip().is_unspecified() {
+        local
+    } else if source.ip().is_loopback() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+    } else {
+        public
+    }
 }
 
 /// The current time for the SFU core.

@@ -172,8 +172,8 @@ impl Sfu {
                 Ok(())
             }
             ClientMessage::Negotiate => {
-                let coalesce = self.config.offer_coalesce;
-                self.peer_mut(conn)?.want_offer(t, coalesce);
+                self.peer_mut(conn)?;
+                self.want_offers(t, vec![conn]);
                 Ok(())
             }
         }

@@ -30,10 +30,41 @@ impl Sfu {
         destination: SocketAddr,
         contents: &[u8],
     ) {
+        self.handle_datagrams(now, [(source, destination, contents)]);
+    }
+
+    /// Datagrams arrived together (one read burst): each goes to its peer and what it carries is
+    /// forwarded at once, but each receiver is drained only once for the whole burst, so the
+    /// per-poll cost of an `Rtc` is shared by every packet written to it meanwhile.
+    pub fn handle_datagrams<'a>(
+        &mut self,
+        now: Instant,
+        datagrams: impl IntoIterator<Item = (SocketAddr, SocketAddr, &'a [u8])>,
+    ) {
+        let mut receivers = Vec::new();
+        for (source, destination, contents) in datagrams {
+            let Some(conn) = self.input_datagram(now, source, destination, contents) else {
+                continue;
+            };
+            // str0m holds one incoming packet at a time: drain the sender after each datagram.
+            receivers.extend(self.step(now, vec![conn]));
+        }
+        self.drive_from(now, receivers);
+    }
+
+    /// Hands a datagram to the `Rtc` it belongs to; returns that peer, or None when it belongs
+    /// to nobody (or its peer failed and was removed).
+    fn input_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) -> Option<ConnId> {
         let contents_raw = contents;
         let Ok(contents) = contents.try_into() else {
             tracing::trace!(%source, "datagram of no known kind");
-            return;
+            return None;
         };
         let input = Input::Receive(
             now,
@@ -59,7 +90,7 @@ impl Sfu {
         });
         let Some((conn, link)) = owner else {
             tracing::trace!(%source, "datagram for no peer");
-            return;
+            return None;
         };
         self.addr_owner.insert(source, (conn, link));
         let failed = self
@@ -69,28 +100,27 @@ impl Sfu {
         if failed {
             self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
             self.drive(now);
-        } else {
-            self.drive_from(now, vec![conn]);
+            return None;
         }
+        Some(conn)
     }
 
-    /// Time passed: run every timer that is due.
+    /// Time passed: run the timers of every peer that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let due = self.timers.due(now);
         let mut failed = Vec::new();
         let mut quiet = Vec::new();
-        let mut fired = Vec::new();
-        for peer in self.peers.values_mut() {
-            if peer.rtc_timeout <= now {
-                fired.push(peer.conn);
-                if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
-                    failed.push(peer.conn);
-                }
+        for conn in &due {
+            let Some(peer) = self.peers.get_mut(conn) else {
+                continue;
+            };
+            if peer.rtc_timeout <= now && peer.rtc.handle_input(Input::Timeout(now)).is_err() {
+                failed.push(peer.conn);
             }
-            if let Some(ortc) = peer.ortc.as_mut().filter(|o| o.uplink_timeout <= now) {
-                fired.push(peer.conn);
-                if ortc.uplink.handle_input(Input::Timeout(now)).is_err() {
-                    failed.push(peer.conn);
-                }
+            if let Some(ortc) = peer.ortc.as_mut().filter(|o| o.uplink_timeout <= now)
+                && ortc.uplink.handle_input(Input::Timeout(now)).is_err()
+            {
+                failed.push(peer.conn);
             }
             if peer.speaking_deadline().is_some_and(|d| d <= now) {
                 peer.speaking = false;
@@ -98,7 +128,6 @@ impl Sfu {
                 quiet.push((peer.channel, peer.conn, peer.user));
             }
         }
-        fired.dedup();
         failed.dedup();
         for (channel, conn, user) in quiet {
             let message = ServerMessage::Speaking(UserSpeaking {
@@ -107,14 +136,11 @@ impl Sfu {
             });
             self.broadcast(channel, Some(conn), &message);
         }
-        if failed.is_empty() {
-            self.drive_from(now, fired);
-        } else {
-            for conn in failed {
-                self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
-            }
-            self.drive(now);
+        for conn in failed {
+            self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
         }
+        // Every due peer is drained, which schedules its next deadline.
+        self.drive_from(now, due);
     }
 
     /// Makes due offers and drains every peer's `Rtc` until all wait for input or time,
@@ -124,70 +150,74 @@ impl Sfu {
         self.drive_from(now, all);
     }
 
-    /// Like [`Sfu::drive`], polling only `conns` and the peers their output touches: the hot path
-    /// for a datagram, which concerns one peer and the receivers of what it forwards.
+    /// Like [`Sfu::drive`], draining only `conns` and the peers their output touches: the hot
+    /// path for a datagram, which concerns one peer and the receivers of what it forwards.
     fn drive_from(&mut self, now: Instant, mut conns: Vec<ConnId>) {
         conns.extend(self.make_due_offers(now));
         while !conns.is_empty() {
-            let mut media = Vec::new();
-            let mut events = Vec::new();
-            let mut failed = Vec::new();
-            for conn in conns.drain(..) {
-                let Some(peer) = self.peers.get_mut(&conn) else {
-                    continue;
-                };
-                let mut uplink = peer
-                    .ortc
-                    .as_mut()
-                    .map(|o| (&mut o.uplink, &mut o.uplink_timeout));
-                let links =
-                    std::iter::once((&mut peer.rtc, &mut peer.rtc_timeout)).chain(uplink.take());
-                for (rtc, rtc_timeout) in links {
-                    loop {
-                        match rtc.poll_output() {
-                            Ok(str0m::Output::Timeout(t)) => {
-                                *rtc_timeout = t;
-                                break;
-                            }
-                            Ok(str0m::Output::Transmit(t)) => {
-                                self.outputs.push_back(Output::Transmit {
-                                    destination: t.destination,
-                                    contents: t.contents,
-                                })
-                            }
-                            Ok(str0m::Output::Event(Event::RtpPacket(packet))) => {
-                                media.push((conn, packet))
-                            }
-                            Ok(str0m::Output::Event(event)) => events.push((conn, event)),
-                            Err(e) => {
-                                tracing::debug!(%conn, error = %e, "peer media failed");
-                                failed.push(conn);
-                                break;
-                            }
+            conns.sort_unstable();
+            conns.dedup();
+            conns = self.step(now, conns);
+            conns.extend(self.make_due_offers(now));
+        }
+        self.flush_dspeak_presence();
+    }
+
+    /// Drains `conns`' `Rtc`s once, acting on what comes out; returns the peers that must be
+    /// drained next (the receivers of forwarded packets, a sender asked for a keyframe).
+    fn step(&mut self, now: Instant, conns: Vec<ConnId>) -> Vec<ConnId> {
+        let mut media = Vec::new();
+        let mut events = Vec::new();
+        let mut failed = Vec::new();
+        for conn in conns {
+            let Some(peer) = self.peers.get_mut(&conn) else {
+                continue;
+            };
+            let mut uplink = peer
+                .ortc
+                .as_mut()
+                .map(|o| (&mut o.uplink, &mut o.uplink_timeout));
+            let links =
+                std::iter::once((&mut peer.rtc, &mut peer.rtc_timeout)).chain(uplink.take());
+            for (rtc, rtc_timeout) in links {
+                loop {
+                    match rtc.poll_output() {
+                        Ok(str0m::Output::Timeout(t)) => {
+                            *rtc_timeout = t;
+                            break;
+                        }
+                        Ok(str0m::Output::Transmit(t)) => {
+                            self.outputs.push_back(Output::Transmit {
+                                destination: t.destination,
+                                contents: t.contents,
+                            })
+                        }
+                        Ok(str0m::Output::Event(Event::RtpPacket(packet))) => {
+                            media.push((conn, packet))
+                        }
+                        Ok(str0m::Output::Event(event)) => events.push((conn, event)),
+                        Err(e) => {
+                            tracing::debug!(%conn, error = %e, "peer media failed");
+                            failed.push(conn);
+                            break;
                         }
                     }
                 }
             }
-            failed.dedup();
-            // Failures and events (keyframe requests, new tracks) can touch any peer: poll all.
-            let touches_others = !failed.is_empty() || !events.is_empty();
-            for conn in failed {
-                self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
-            }
-            for (conn, event) in events {
-                self.on_rtc_event(now, conn, event);
-            }
-            for (conn, packet) in media {
-                conns.extend(self.forward(now, conn, &packet));
-            }
-            if touches_others {
-                conns.extend(self.peers.keys().copied());
-            }
-            conns.extend(self.make_due_offers(now));
-            conns.sort_unstable();
-            conns.dedup();
+            self.schedule(conn);
         }
-        self.flush_dspeak_presence();
+        failed.dedup();
+        for conn in failed {
+            self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
+        }
+        let mut next = Vec::new();
+        for (conn, event) in events {
+            next.extend(self.on_rtc_event(now, conn, event));
+        }
+        for (conn, packet) in media {
+            next.extend(self.forward(now, conn, &packet));
+        }
+        next
     }
 
     /// Sends every offer that is due; returns the peers that got one.
@@ -217,7 +247,13 @@ impl Sfu {
         offered
     }
 
-    pub(super) fn on_rtc_event(&mut self, now: Instant, conn: ConnId, event: Event) {
+    /// Acts on an `Rtc` event; returns a peer whose `Rtc` it wrote to (a keyframe request).
+    pub(super) fn on_rtc_event(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        event: Event,
+    ) -> Option<ConnId> {
         // A dspeak client's producers exist from its `produce` only: the m-lines its consumers
         // declare on the recv transport are not tracks it sends.
         let dspeak = self.peers.get(&conn).is_some_and(|p| p.ortc.is_some());
@@ -230,14 +266,11 @@ impl Sfu {
                 self.add_track_in(now, conn, added.mid, added.kind);
             }
             Event::MediaChanged(changed) => {
-                let Some(kind) = self
+                let kind = self
                     .peers
                     .get(&conn)
                     .and_then(|p| p.rtc.media(changed.mid))
-                    .map(|m| m.kind())
-                else {
-                    return;
-                };
+                    .map(|m| m.kind())?;
                 if changed.direction.is_receiving() {
                     self.add_track_in(now, conn, changed.mid, kind);
                 } else {
@@ -252,11 +285,13 @@ impl Sfu {
                     .map(|t| t.source);
                 if let Some(source) = source {
                     self.request_keyframe(now, source);
+                    return Some(source.conn);
                 }
             }
             Event::Connected => tracing::debug!(%conn, "media connected"),
             _ => {}
         }
+        None
     }
 
     fn request_keyframe(&mut self, now: Instant, source: TrackKey) {
@@ -280,14 +315,16 @@ impl Sfu {
         let key = TrackKey { conn, mid };
         self.tracks.insert(key, (user, kind));
         self.presence_changed.insert(channel);
+        let mut receivers = Vec::new();
         for other in self
             .peers
             .values_mut()
             .filter(|p| p.channel == channel && p.conn != conn)
         {
             other.add_track_out(key, user, kind);
-            other.want_offer(now, self.config.offer_coalesce);
+            receivers.push(other.conn);
         }
+        self.want_offers(now, receivers);
         tracing::debug!(%conn, %user, %mid, ?kind, "producing");
         if first {
             self.outputs
@@ -309,15 +346,18 @@ impl Sfu {
         self.tracks.remove(&TrackKey { conn, mid });
         self.close_dspeak_consumers(TrackKey { conn, mid });
         self.presence_changed.insert(channel);
-        for other in self.peers.values_mut().filter(|p| p.channel == channel) {
-            if other
-                .tracks_out
-                .iter()
-                .any(|t| t.source.conn == conn && t.source.mid == mid)
-            {
-                other.want_offer(now, self.config.offer_coalesce);
-            }
-        }
+        let receivers = self
+            .peers
+            .values()
+            .filter(|p| p.channel == channel)
+            .filter(|p| {
+                p.tracks_out
+                    .iter()
+                    .any(|t| t.source.conn == conn && t.source.mid == mid)
+            })
+            .map(|p| p.conn)
+            .collect();
+        self.want_offers(now, receivers);
         if last {
             self.outputs
                 .push_back(Output::Event(SfuEvent::StoppedProducing { user, channel }));
@@ -359,6 +399,7 @@ impl Sfu {
                 speaking,
             });
             self.broadcast(channel, Some(conn), &message);
+            self.schedule(conn); // its speaking hangover is a deadline now
         }
         // Only what the receiver needs: never the sender's mid or rid, which would misroute.
         let ext_vals = ExtensionValues {

@@ -15,6 +15,7 @@ mod route;
 mod stats;
 #[cfg(test)]
 mod tests;
+mod timers;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ use ortc::{Link, OrtcSide};
 use peer::{Peer, TrackKey};
 use policy::Policies;
 use route::RouteTable;
+use timers::Timers;
 
 /// One WebSocket connection to `/signal` or `/socket`, named by the host when it accepts the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -198,6 +200,8 @@ pub struct Sfu {
     addr_owner: HashMap<SocketAddr, (ConnId, Link)>,
     /// Where each incoming RTP stream is forwarded; rebuilt after topology changes.
     routes: RouteTable,
+    /// When each peer next needs time.
+    timers: Timers,
     /// Channels whose users or producers changed: dspeak clients there get presence.
     presence_changed: BTreeSet<ChannelId>,
     outputs: VecDeque<Output>,
@@ -221,6 +225,7 @@ impl Sfu {
             tracks: HashMap::new(),
             addr_owner: HashMap::new(),
             routes: RouteTable::default(),
+            timers: Timers::default(),
             presence_changed: BTreeSet::new(),
             outputs: VecDeque::new(),
             stats: SfuStats::default(),
@@ -268,18 +273,24 @@ impl Sfu {
 
     /// When [`Sfu::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.peers
-            .values()
-            .flat_map(|p| {
-                [
-                    Some(p.rtc_timeout),
-                    p.ortc.as_ref().map(|o| o.uplink_timeout),
-                    p.offer_due(),
-                    p.speaking_deadline(),
-                ]
-            })
-            .flatten()
-            .min()
+        self.timers.next()
+    }
+
+    /// Queues `conn`'s next deadline (after anything that may have moved it earlier).
+    fn schedule(&mut self, conn: ConnId) {
+        if let Some(peer) = self.peers.get(&conn) {
+            self.timers.schedule(conn, peer.next_deadline());
+        }
+    }
+
+    /// Asks `conns` for an offer within the coalescing window.
+    fn want_offers(&mut self, now: Instant, conns: Vec<ConnId>) {
+        for conn in conns {
+            if let Some(peer) = self.peers.get_mut(&conn) {
+                peer.want_offer(now, self.config.offer_coalesce);
+            }
+            self.schedule(conn);
+        }
     }
 
     /// Counts a join refused by the connection shell (timeout, not a join, not JSON).
@@ -459,6 +470,7 @@ impl Sfu {
         };
         let signal_peer = peer.ortc.is_none();
         self.peers.insert(conn, peer);
+        self.schedule(conn);
         self.presence_changed.insert(channel);
         self.outputs.push_back(welcome);
         if signal_peer {
@@ -508,6 +520,7 @@ impl Sfu {
             return;
         };
         self.routes.invalidate();
+        self.timers.remove(conn);
         peer.rtc.disconnect();
         if let Some(ortc) = peer.ortc.as_mut() {
             ortc.uplink.disconnect();
@@ -519,15 +532,14 @@ impl Sfu {
             self.close_dspeak_consumers(TrackKey { conn, mid: *mid });
         }
         self.presence_changed.insert(peer.channel);
-        for other in self
+        let renegotiate = self
             .peers
-            .values_mut()
+            .values()
             .filter(|p| p.channel == peer.channel)
-        {
-            if other.tracks_out.iter().any(|t| t.source.conn == conn) {
-                other.want_offer(now, self.config.offer_coalesce);
-            }
-        }
+            .filter(|p| p.tracks_out.iter().any(|t| t.source.conn == conn))
+            .map(|p| p.conn)
+            .collect();
+        self.want_offers(now, renegotiate);
         match notice {
             // A dspeak client learns why as dspeak's `force_disconnect`.
             Some(message) if peer.ortc.is_some() => {

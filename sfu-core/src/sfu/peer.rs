@@ -153,6 +153,18 @@ impl Peer {
         self.offer_due = None;
     }
 
+    /// The earliest time this peer needs [`super::Sfu::handle_timeout`].
+    pub fn next_deadline(&self) -> Instant {
+        [
+            self.ortc.as_ref().map(|o| o.uplink_timeout),
+            self.offer_due(),
+            self.speaking_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.rtc_timeout, Instant::min)
+    }
+
     /// When a level-derived speaking state ends, if it is on.
     pub fn speaking_deadline(&self) -> Option<Instant> {
         if self.speaking_is_explicit || !self.speaking {
