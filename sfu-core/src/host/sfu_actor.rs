@@ -183,33 +183,39 @@ impl SfuHandle {
     async fn ask_all(&self, command: SfuCommand) -> Result<(), ActorStopped> {
         match command {
             SfuCommand::ActiveChannels(reply) => {
-                let mut all = Vec::new();
-                for worker in self.workers.iter() {
-                    let (tx, rx) = oneshot::channel();
-                    worker
-                        .send(SfuCommand::ActiveChannels(tx))
-                        .await
-                        .map_err(|_| ActorStopped)?;
-                    all.extend(rx.await.map_err(|_| ActorStopped)?);
-                }
+                let mut all: Vec<_> = self
+                    .ask_each(SfuCommand::ActiveChannels)
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 all.sort_by_key(|(channel, _)| *channel);
                 let _ = reply.send(all);
             }
             SfuCommand::Stats(reply) => {
                 let mut total = HostStats::default();
-                for worker in self.workers.iter() {
-                    let (tx, rx) = oneshot::channel();
-                    worker
-                        .send(SfuCommand::Stats(tx))
-                        .await
-                        .map_err(|_| ActorStopped)?;
-                    total.add(&rx.await.map_err(|_| ActorStopped)?);
+                for stats in self.ask_each(SfuCommand::Stats).await? {
+                    total.add(&stats);
                 }
                 let _ = reply.send(total);
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Sends the query `make` builds to each worker in turn and collects the answers.
+    async fn ask_each<T>(
+        &self,
+        make: impl Fn(oneshot::Sender<T>) -> SfuCommand,
+    ) -> Result<Vec<T>, ActorStopped> {
+        let mut answers = Vec::with_capacity(self.workers.len());
+        for worker in self.workers.iter() {
+            let (tx, rx) = oneshot::channel();
+            worker.send(make(tx)).await.map_err(|_| ActorStopped)?;
+            answers.push(rx.await.map_err(|_| ActorStopped)?);
+        }
+        Ok(answers)
     }
 }
 
