@@ -290,7 +290,7 @@ impl SfuActor {
     }
 
     pub async fn run(mut self) {
-        let mut buf = vec![0u8; DATAGRAM_MAX];
+        let mut buf = vec![0u8; RECEIVE_BURST * DATAGRAM_MAX];
         loop {
             let deadline = self
                 .sfu
@@ -305,7 +305,11 @@ impl SfuActor {
                 },
                 readable = self.socket.readable() => match readable {
                     Ok(()) => {
-                        self.receive_burst(&mut buf).await;
+                        let received_at = Instant::now();
+                        self.receive_burst(&mut buf);
+                        if self.flush().await > 0 {
+                            self.forward_latency.observe(received_at.elapsed());
+                        }
                         continue;
                     }
                     Err(e) => tracing::debug!(error = %e, "media socket receive failed"),
@@ -322,28 +326,30 @@ impl SfuActor {
         }
     }
 
-    /// Handles every datagram waiting on the socket, up to [`RECEIVE_BURST`], for one wakeup.
-    /// Each one's copies leave (in `sendmmsg` batches) before the next is read: speakers' packets
-    /// often arrive together, and holding a whole burst's copies back would add its processing
-    /// time to every packet of it.
-    async fn receive_burst(&mut self, buf: &mut [u8]) {
-        for _ in 0..RECEIVE_BURST {
-            let (n, source) = match self.socket.try_recv_from(buf) {
-                Ok(received) => received,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+    /// Reads every datagram waiting on the socket, up to [`RECEIVE_BURST`], and hands them to
+    /// the SFU together: a burst costs one wakeup, each receiver is drained once for it, and the
+    /// forwarded copies leave in shared `sendmmsg` batches.
+    fn receive_burst(&mut self, buf: &mut [u8]) {
+        let mut received: Vec<(SocketAddr, usize)> = Vec::with_capacity(RECEIVE_BURST);
+        for slot in buf.chunks_mut(DATAGRAM_MAX) {
+            match self.socket.try_recv_from(slot) {
+                Ok((n, source)) => received.push((source, n)),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     tracing::debug!(error = %e, "media socket receive failed");
-                    return;
+                    break;
                 }
-            };
-            let received_at = Instant::now();
-            let destination = destination_for(self.local_addr, self.public_addr, source);
-            self.sfu
-                .handle_datagram(received_at, source, destination, &buf[..n]);
-            if self.flush().await > 0 {
-                self.forward_latency.observe(received_at.elapsed());
             }
         }
+        let datagrams =
+            received
+                .iter()
+                .zip(buf.chunks(DATAGRAM_MAX))
+                .map(|(&(source, n), slot)| {
+                    let destination = destination_for(self.local_addr, self.public_addr, source);
+                    (source, destination, &slot[..n])
+                });
+        self.sfu.handle_datagrams(Instant::now(), datagrams);
     }
 
     fn on_command(&mut self, command: SfuCommand) {

@@ -32,9 +32,26 @@ impl Sfu {
         destination: SocketAddr,
         contents: &[u8],
     ) {
-        if let Some(conn) = self.input_datagram(now, source, destination, contents) {
-            self.drive_from(now, vec![conn]);
+        self.handle_datagrams(now, [(source, destination, contents)]);
+    }
+
+    /// Datagrams arrived together (one read burst): each goes to its peer and what it carries is
+    /// forwarded at once, but each receiver is drained only once for the whole burst, so the
+    /// per-poll cost of an `Rtc` is shared by every packet written to it meanwhile.
+    pub fn handle_datagrams<'a>(
+        &mut self,
+        now: Instant,
+        datagrams: impl IntoIterator<Item = (SocketAddr, SocketAddr, &'a [u8])>,
+    ) {
+        let mut receivers = Vec::new();
+        for (source, destination, contents) in datagrams {
+            let Some(conn) = self.input_datagram(now, source, destination, contents) else {
+                continue;
+            };
+            // str0m holds one incoming packet at a time: drain the sender after each datagram.
+            receivers.extend(self.step(now, vec![conn]));
         }
+        self.drive_from(now, receivers);
     }
 
     /// Hands a datagram to the `Rtc` it belongs to; returns that peer, or None when it belongs
