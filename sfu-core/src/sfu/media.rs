@@ -534,12 +534,7 @@ impl Sfu {
             }
         }
         routes.sort_by_key(|r| r.receiver);
-        Some(Routes {
-            source,
-            kind,
-            pt,
-            routes,
-        })
+        Some(Routes { kind, pt, routes })
     }
 }
 

@@ -119,6 +119,11 @@ fn consume_frame(conn: u64, producer: Option<&str>) -> String {
     )
 }
 
+/// The ids of every producer the SFU knows.
+fn producer_ids(h: &Harness) -> Vec<String> {
+    h.sfu.tracks.keys().map(|k| ortc::producer_id(*k)).collect()
+}
+
 /// The first frame of `kind` in `frames`.
 fn first_of(frames: &[Value], kind: &str) -> Value {
     frames
@@ -475,9 +480,8 @@ fn a_new_produce_replaces_the_previous_producer() {
         first_of(&h.take_for(1), "producer-id")["data"]["id"],
         "c1-1"
     );
-    let producers: Vec<_> = h.sfu.tracks.keys().map(|k| ortc::producer_id(*k)).collect();
     assert_eq!(
-        producers,
+        producer_ids(&h),
         vec!["c1-1".to_owned()],
         "one producer per client"
     );
@@ -515,9 +519,8 @@ fn a_listen_only_client_is_never_announced_as_producing() {
             .all(|f| f["producerUserMap"] == json!({"c1-0": "1"})),
         "only client 1 produces, got {frames:?}"
     );
-    let producers: Vec<_> = h.sfu.tracks.keys().map(|k| ortc::producer_id(*k)).collect();
     assert_eq!(
-        producers,
+        producer_ids(&h),
         vec!["c1-0".to_owned()],
         "client 2 has no producer"
     );

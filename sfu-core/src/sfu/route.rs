@@ -15,7 +15,6 @@ use str0m::media::{MediaKind, Pt};
 use str0m::rtp::{SeqNo, Ssrc};
 
 use super::ConnId;
-use super::peer::TrackKey;
 
 /// One copy of a source stream: the receiver, its send stream and the payload type it uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +29,6 @@ pub struct Route {
 /// Where one incoming stream goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routes {
-    /// The sender's track (its m-line), for policy and keyframe requests.
-    pub source: TrackKey,
     pub kind: MediaKind,
     /// The sender's payload type these routes were built for (another one rebuilds them).
     pub pt: Pt,
@@ -199,10 +196,6 @@ mod tests {
     fn the_table_forgets_everything_on_invalidate() {
         let mut table = RouteTable::default();
         let routes = Routes {
-            source: TrackKey {
-                conn: ConnId(1),
-                mid: "0".into(),
-            },
             kind: MediaKind::Audio,
             pt: 111.into(),
             routes: vec![Route {
