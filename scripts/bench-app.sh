@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 profile=${1:-release}
 flag=$([ "$profile" = release ] && echo --release || true)
 scripts/ui.sh
-cargo build $flag -j 2 -p hearth-client --bin hearth --bin hearth-bot
+cargo build $flag -j 2 -p hearth-client --bin hearth -p hearth-engine --bin hearth-bot
 bin=${CARGO_TARGET_DIR:-target}/$profile
 work=$(mktemp -d)
 trap 'pkill -f "$work/settings.json" || true; pkill -P $$ || true; rm -rf "$work"' EXIT

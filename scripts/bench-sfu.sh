@@ -16,7 +16,7 @@ PEERS=${PEERS:-../shared/peers}
   echo "bench-sfu: $PEERS/compare-sfu.sh not found (set PEERS)" >&2
   exit 1
 }
-cargo build --release -j 2 -p hearth-client --bin hearth-bot -p hearth-sfu-core --bin hearth-host
+cargo build --release -j 2 -p hearth-engine --bin hearth-bot -p hearth-sfu-core --bin hearth-host
 bin=$(pwd)/target/release
 for room in listen-only muted-mics; do
   flags=()

@@ -12,6 +12,11 @@ export HEARTH_REQUIRE_AUDIO=1
 # Nor the desktop app's window test for lack of Xvfb or WebKitWebDriver.
 export HEARTH_REQUIRE_DESKTOP=1
 
+# The engine and hearth-bot need no UI, Node or WebKit: on a fresh clone this builds them before
+# ui/dist exists (its tests check the bot links no webview or toolkit library).
+echo "== the headless engine and hearth-bot, before the UI exists"
+cargo build -j 2 -p hearth-engine --bin hearth-bot
+
 # The app embeds ui/dist, so the UI is built before anything compiles the app.
 echo "== UI: type-check, build, unit tests"
 scripts/ui.sh

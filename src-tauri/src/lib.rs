@@ -1,18 +1,7 @@
-//! Hearth's client: the desktop app (the builder below, [`app`]) over a client engine free of
-//! Tauri types, so it runs headless: audio sources and sinks, Opus, WebRTC media, the `/signal`
-//! session and the `/world` session. The app, `hearth-bot` and the tests all use the engine.
+//! Hearth's desktop app: a Tauri window (the builder below, [`app`]) over the client engine,
+//! `hearth_engine`, which holds everything that is not the window.
 
 pub mod app;
-pub mod audio;
-pub mod client;
-pub mod events;
-pub mod http;
-pub mod inspect;
-pub mod media;
-pub mod p2p;
-pub mod sfu_client;
-pub mod voice;
-pub mod world_client;
 
 use tauri::{Manager, Runtime};
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use hearth_client::app::{AppOptions, Startup};
-use hearth_client::voice::args::VoiceArgs;
+use hearth_engine::voice::args::VoiceArgs;
 
 #[derive(Parser)]
 #[command(

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use base64::Engine;
-use hearth_client::audio::analysis::goertzel_power;
-use hearth_client::http;
+use hearth_engine::audio::analysis::goertzel_power;
+use hearth_engine::http;
 use serde_json::{Value, json};
 
 const BOT_TONE_HZ: f32 = 440.0;
@@ -282,7 +282,7 @@ async fn run_scenario(driver: &Driver, record: &Path, started: Instant) -> anyho
         .and_then(|rest| rest.split_once("/join/"))
         .context("invite link shape")?;
     let _bot = spawn_group(
-        Command::new(env!("CARGO_BIN_EXE_hearth-bot"))
+        Command::new(bot_exe()?)
             .args([
                 "world",
                 "--url",
@@ -353,4 +353,17 @@ async fn run_scenario(driver: &Driver, record: &Path, started: Instant) -> anyho
         "the app did not hear the bot's tone"
     );
     Ok(())
+}
+
+/// `hearth-bot`, built by `hearth-engine` into the same target directory as `hearth` (a package's
+/// tests get only its own binaries; `cargo test --workspace` builds the engine's too).
+fn bot_exe() -> anyhow::Result<PathBuf> {
+    let bot = Path::new(env!("CARGO_BIN_EXE_hearth")).with_file_name("hearth-bot");
+    if !bot.exists() {
+        bail!(
+            "{} is missing: build it first (cargo build -p hearth-engine --bin hearth-bot)",
+            bot.display()
+        );
+    }
+    Ok(bot)
 }

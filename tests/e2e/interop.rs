@@ -6,9 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use hearth_client::events::EngineEvent;
 use hearth_e2e::world::WorldClient;
 use hearth_e2e::{Bot, ISSUER, MEMBER, SECRET, host, host_with, unix_now};
+use hearth_engine::events::EngineEvent;
 use serde_json::Value;
 use sfu_core::roles::Role;
 use sfu_core::world::wire::{self, ClientMessage, ServerMessage};
@@ -290,7 +290,7 @@ async fn a_world_kick_ends_sfu_media_within_a_second_and_a_world_mute_lifts_itse
     };
     let channel = promote.channel_id.expect("channel").0;
     let sfu_user = sfu_core::ids::sfu_id_from_uuid_bytes(target.user.as_bytes());
-    let source = Box::new(hearth_client::audio::SineSource::new(440.0, 0.3));
+    let source = Box::new(hearth_engine::audio::SineSource::new(440.0, 0.3));
     let mut media = Bot::join_with(&host, sfu_user, channel, promote.sfu_token, source).await?;
     media
         .expect("joined", |e| matches!(e, EngineEvent::Joined { .. }))

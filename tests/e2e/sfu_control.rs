@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use hearth_client::events::EngineEvent;
 use hearth_e2e::{Bot, MEMBER, host, since, token_with, tone_power, wait_hearing};
+use hearth_engine::events::EngineEvent;
 use sfu_core::ids::{ChannelId, UserId};
 use sfu_core::perms::Permissions;
 use sfu_core::signal::{Block, ClientMessage, Kick, MoveUser, MuteUser, ServerDeafen, ServerMute};
@@ -206,7 +206,7 @@ async fn kick_block_and_move_remove_the_target_with_the_right_notice() -> anyhow
         .await?;
     // ...unless the token says moved=true.
     let moved_token = token_with(3, CHANNEL, MEMBER, true);
-    let source = Box::new(hearth_client::audio::SineSource::new(660.0, 0.3));
+    let source = Box::new(hearth_engine::audio::SineSource::new(660.0, 0.3));
     let mut forced = Bot::join_with(&host, 3, CHANNEL, moved_token, source).await?;
     forced
         .expect("moved=true passes the block", |e| {

@@ -154,7 +154,7 @@ async fn the_ninth_user_in_the_team_area_promotes_it_and_the_tokens_join_the_sfu
     }
     // Two of them join the SFU with the tokens they were given, and hear each other.
     let channel = promotions[0].channel_id.expect("channel id").0;
-    let source = |hz| Box::new(hearth_client::audio::SineSource::new(hz, 0.3));
+    let source = |hz| Box::new(hearth_engine::audio::SineSource::new(hz, 0.3));
     let a = Bot::join_with(
         &host,
         1,

@@ -1,12 +1,12 @@
-//! The engine's world client (`hearth_client::world_client`) against a real host: two users in
+//! The engine's world client (`hearth_engine::world_client`) against a real host: two users in
 //! the same zone, one walks, the other sees it move.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use hearth_client::world_client::{WorldClient, WorldEvent};
 use hearth_e2e::world::world_token;
 use hearth_e2e::{WAIT, host};
+use hearth_engine::world_client::{WorldClient, WorldEvent};
 use sfu_core::roles::Role;
 use sfu_core::world::wire::{Position, WorldId};
 use tokio::sync::mpsc;

@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use hearth_client::world_client::{WorldClient, WorldEvent};
 use hearth_e2e::host;
 use hearth_e2e::world::{WorldClient as RawClient, world_token};
+use hearth_engine::world_client::{WorldClient, WorldEvent};
 use sfu_core::roles::Role;
 use sfu_core::world::wire::{Position, ServerMessage, WorldId};
 use tokio::net::{TcpListener, TcpStream};

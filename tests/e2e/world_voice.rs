@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use hearth_client::audio::analysis;
-use hearth_client::client::{ClientEvent, MediaEvent};
-use hearth_client::p2p::link::LinkState;
-use hearth_client::voice::Path;
-use hearth_client::world_client::WorldEvent;
 use hearth_e2e::host;
 use hearth_e2e::voice::{VoiceBot, VoiceOptions};
+use hearth_engine::audio::analysis;
+use hearth_engine::client::{ClientEvent, MediaEvent};
+use hearth_engine::p2p::link::LinkState;
+use hearth_engine::voice::Path;
+use hearth_engine::world_client::WorldEvent;
 use sfu_core::roles::Role;
 use sfu_core::world::wire::{
     ClientMessage, KickFromWorld, MuteUser, RemoveFromZone, WorldId, ZoneId,

@@ -11,12 +11,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
-use hearth_client::audio::{
+use hearth_engine::audio::{
     AudioSink, AudioSource, EncoderConfig, MemorySink, MemoryTap, SilenceSource, SineSource,
     analysis,
 };
-use hearth_client::events::EngineEvent;
-use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, SinkFactory, Uplink};
+use hearth_engine::events::EngineEvent;
+use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, SinkFactory, Uplink};
 use sfu_core::auth::{SfuTokenRequest, mint_sfu_token};
 use sfu_core::host::{HostConfig, RunningHost, start};
 use sfu_core::ids::{ChannelId, UserId};

@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use hearth_client::audio::{
+use hearth_engine::audio::{
     AudioSink, EncoderConfig, FrameDuration, MemorySink, MemoryTap, SineSource, TalkMode,
 };
-use hearth_client::client::{ClientConfig, ClientEvent, HearthClient, MediaEvent, voice_id};
-use hearth_client::p2p::link::LinkState;
-use hearth_client::p2p::plan::AudioRange;
-use hearth_client::voice::{VoiceConfig, VoiceEngine};
-use hearth_client::world_client::WorldEvent;
+use hearth_engine::client::{ClientConfig, ClientEvent, HearthClient, MediaEvent, voice_id};
+use hearth_engine::p2p::link::LinkState;
+use hearth_engine::p2p::plan::AudioRange;
+use hearth_engine::voice::{VoiceConfig, VoiceEngine};
+use hearth_engine::world_client::WorldEvent;
 use sfu_core::host::RunningHost;
 use sfu_core::roles::Role;
 use sfu_core::world::wire::{Position, WorldId, WorldUserId};

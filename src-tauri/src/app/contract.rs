@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::audio::TalkMode;
-use crate::inspect::{Direction, TapChannel};
+use hearth_engine::audio::TalkMode;
+use hearth_engine::inspect::{Direction, TapChannel};
 
 /// User settings, persisted as JSON in the app's config directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

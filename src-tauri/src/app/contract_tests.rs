@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::contract::*;
-use crate::inspect::{Direction, TapChannel};
+use hearth_engine::inspect::{Direction, TapChannel};
 
 fn me() -> Me {
     Me {

@@ -19,14 +19,14 @@ use super::inspector::ProtocolLog;
 use super::session::{self, SessionCommand, SessionHandle};
 use super::settings::{SettingsStore, remember_server};
 use super::view::{View, VoiceSample};
-use crate::audio::device::{DeviceInput, DeviceOutput, list_devices};
-use crate::audio::{AudioSink, AudioSource, NullSink, SilenceSource, TalkMode};
-use crate::client::{ClientConfig, ClientEvent, HearthClient};
-use crate::inspect::{ProtocolTap, TappedFrame};
-use crate::p2p::plan::AudioRange;
-use crate::voice::args::VoiceArgs;
-use crate::voice::{VoiceConfig, VoiceEngine};
-use crate::world_client::invite::{open_session, parse_server};
+use hearth_engine::audio::device::{DeviceInput, DeviceOutput, list_devices};
+use hearth_engine::audio::{AudioSink, AudioSource, NullSink, SilenceSource, TalkMode};
+use hearth_engine::client::{ClientConfig, ClientEvent, HearthClient};
+use hearth_engine::inspect::{ProtocolTap, TappedFrame};
+use hearth_engine::p2p::plan::AudioRange;
+use hearth_engine::voice::args::VoiceArgs;
+use hearth_engine::voice::{VoiceConfig, VoiceEngine};
+use hearth_engine::world_client::invite::{open_session, parse_server};
 use sfu_core::host::session_api::SessionResponse;
 
 /// Frames the inspector may fall behind by before it drops some.
@@ -450,7 +450,7 @@ impl App {
     /// When no audio host can list them.
     pub fn list_devices(&self) -> Result<Devices, String> {
         let list = list_devices().map_err(|e| e.to_string())?;
-        let infos = |devices: Vec<crate::audio::device::DeviceInfo>| {
+        let infos = |devices: Vec<hearth_engine::audio::device::DeviceInfo>| {
             devices
                 .into_iter()
                 .map(|d| DeviceInfo {

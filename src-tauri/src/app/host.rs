@@ -14,7 +14,7 @@ use sfu_core::roles::Role;
 use uuid::Uuid;
 
 use super::contract::HostInfo;
-use crate::world_client::invite::invite_link;
+use hearth_engine::world_client::invite::invite_link;
 
 /// A running LAN host.
 pub struct LanHost {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sfu_core::signal::{event, op};
 
 use super::contract::ProtocolMessage;
-use crate::inspect::{TapChannel, TappedFrame};
+use hearth_engine::inspect::{TapChannel, TappedFrame};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
@@ -141,7 +141,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::inspect::Direction;
+    use hearth_engine::inspect::Direction;
 
     fn frame(channel: TapChannel, direction: Direction, text: &str) -> TappedFrame {
         TappedFrame {

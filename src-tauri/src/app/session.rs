@@ -11,9 +11,9 @@ use tokio::task::JoinHandle;
 use super::core::App;
 use super::view::VoiceSample;
 use super::walker::Walker;
-use crate::client::{ClientEvent, HearthClient};
-use crate::voice::VoiceEngine;
-use crate::world_client::WorldEvent;
+use hearth_engine::client::{ClientEvent, HearthClient};
+use hearth_engine::voice::VoiceEngine;
+use hearth_engine::world_client::WorldEvent;
 
 /// How often the avatar steps and the UI's levels refresh.
 const TICK: Duration = Duration::from_millis(50);

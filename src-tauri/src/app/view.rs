@@ -13,12 +13,12 @@ use super::contract::{
     AppEvent, Me, NoticeLevel, PeerState, SelfVoice, SessionStatus, TalkModeSetting, Topology,
     VoicePath,
 };
-use crate::audio::UserGain;
-use crate::client::{ClientEvent, MediaEvent, voice_id};
-use crate::events::EngineEvent;
-use crate::p2p::link::LinkState;
-use crate::voice::{Path, RemoteStatus, UserLevel, VoiceEvent};
-use crate::world_client::{PeerView, WorldEvent};
+use hearth_engine::audio::UserGain;
+use hearth_engine::client::{ClientEvent, MediaEvent, voice_id};
+use hearth_engine::events::EngineEvent;
+use hearth_engine::p2p::link::LinkState;
+use hearth_engine::voice::{Path, RemoteStatus, UserLevel, VoiceEvent};
+use hearth_engine::world_client::{PeerView, WorldEvent};
 
 /// How the voice engine is doing, sampled about 20 times a second.
 #[derive(Debug, Default)]

@@ -7,10 +7,10 @@ use sfu_core::world::wire::{MediaTopology, WorldId, WorldUserId, ZoneId, ZoneTyp
 
 use super::contract::{AppEvent, SessionStatus, Topology, VoicePath};
 use super::view::{View, VoiceSample};
-use crate::client::{ClientEvent, MediaEvent, voice_id};
-use crate::p2p::link::LinkState;
-use crate::voice::{Path, RemoteStatus, UserLevel};
-use crate::world_client::{PeerView, Point, WorldEvent};
+use hearth_engine::client::{ClientEvent, MediaEvent, voice_id};
+use hearth_engine::p2p::link::LinkState;
+use hearth_engine::voice::{Path, RemoteStatus, UserLevel};
+use hearth_engine::world_client::{PeerView, Point, WorldEvent};
 
 const ME: &str = "6f1c9a52-0000-4000-8000-000000000001";
 const BOB: &str = "6f1c9a52-0000-4000-8000-000000000002";

@@ -1,4 +1,4 @@
-//! Real audio devices through cpal (`hearth_client::audio::device`), on a machine without a sound
+//! Real audio devices through cpal (`hearth_engine::audio::device`), on a machine without a sound
 //! card.
 //!
 //! Each scenario runs in a child process (this test binary again, running only the ignored
@@ -29,14 +29,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use hearth_client::audio::device::{
+use hearth_e2e::{Bot, tone_power};
+use hearth_engine::audio::device::{
     DeviceCounters, DeviceError, DeviceInput, DeviceList, DeviceOutput, DeviceStatus,
     StreamPreference, list_devices,
 };
-use hearth_client::audio::{AudioSink, AudioSource, SineSource, TalkMode, analysis};
-use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
-use hearth_client::voice::{VoiceConfig, VoiceEngine};
-use hearth_e2e::{Bot, tone_power};
+use hearth_engine::audio::{AudioSink, AudioSource, SineSource, TalkMode, analysis};
+use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_engine::voice::{VoiceConfig, VoiceEngine};
 use sfu_core::ids::ChannelId;
 
 use call::call_scenario;

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use hearth_client::client::{ClientConfig, ClientEvent, HearthClient};
-use hearth_client::p2p::plan::AudioRange;
-use hearth_client::voice::VoiceEngine;
-use hearth_client::world_client::WorldEvent;
+use hearth_engine::client::{ClientConfig, ClientEvent, HearthClient};
+use hearth_engine::p2p::plan::AudioRange;
+use hearth_engine::voice::VoiceEngine;
+use hearth_engine::world_client::WorldEvent;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sfu_core::auth::{WorldTokenRequest, mint_world_token};
@@ -78,7 +78,7 @@ pub struct WorldArgs {
     #[arg(long, value_parser = crate::parse_duration)]
     duration: Option<Duration>,
     #[command(flatten)]
-    voice: hearth_client::voice::args::VoiceArgs,
+    voice: hearth_engine::voice::args::VoiceArgs,
     /// Local IP for media sockets.
     #[arg(long, default_value = "0.0.0.0")]
     bind: std::net::IpAddr,
@@ -151,7 +151,7 @@ async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
         )
     };
     if let Some(invite) = &args.invite {
-        let session = hearth_client::world_client::invite::open_session(
+        let session = hearth_engine::world_client::invite::open_session(
             &http_addr(&args.url)?,
             invite,
             &args.name,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use hearth_client::media::probe::{ProbeRecorder, quantile};
+use hearth_engine::media::probe::{ProbeRecorder, quantile};
 
 use crate::metrics::Scrape;
 use crate::report::{LoadReport, ratio};
@@ -195,7 +195,7 @@ pub fn report(m: Measured) -> LoadReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hearth_client::media::probe::{PROBE_BYTES, Probe};
+    use hearth_engine::media::probe::{PROBE_BYTES, Probe};
 
     fn send(recorder: &ProbeRecorder, sender: i64, counter: u64) {
         let mut payload = [0u8; PROBE_BYTES];

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use hearth_client::events::EngineEvent;
-use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_engine::events::EngineEvent;
+use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
 use sfu_core::ids::ChannelId;
 
 // The load-test modules live in `hearth-bot/` beside this file, which stays where Cargo.toml
@@ -79,7 +79,7 @@ struct SfuArgs {
     #[arg(long, env = "HEARTH_TOKEN", hide_env_values = true)]
     token: String,
     #[command(flatten)]
-    voice: hearth_client::voice::args::VoiceArgs,
+    voice: hearth_engine::voice::args::VoiceArgs,
     /// Leave after this long (e.g. 10s, 500ms, 2m); stay until Ctrl-C when absent.
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -133,7 +133,7 @@ fn main() -> anyhow::Result<()> {
         Command::Devices => {
             println!(
                 "{}",
-                serde_json::to_string(&hearth_client::audio::device::list_devices()?)?
+                serde_json::to_string(&hearth_engine::audio::device::list_devices()?)?
             );
             Ok(())
         }

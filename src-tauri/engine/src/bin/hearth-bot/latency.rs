@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use hearth_client::audio::{
+use hearth_engine::audio::{
     AudioSink, AudioSource, ClickSource, EncoderConfig, FrameDuration, JitterConfig, SilenceSource,
     TalkMode,
 };
-use hearth_client::client::{ClientConfig, HearthClient};
-use hearth_client::p2p::plan::AudioRange;
-use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
-use hearth_client::voice::{Path, VoiceConfig, VoiceEngine};
+use hearth_engine::client::{ClientConfig, HearthClient};
+use hearth_engine::p2p::plan::AudioRange;
+use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_engine::voice::{Path, VoiceConfig, VoiceEngine};
 use sfu_core::ids::ChannelId;
 use sfu_core::roles::Role;
 use sfu_core::world::wire::WorldId;
@@ -154,7 +154,7 @@ pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
     };
     let talker = engine(
         Box::new(mouth),
-        Box::new(hearth_client::audio::NullSink::new()),
+        Box::new(hearth_engine::audio::NullSink::new()),
         frame,
     )?;
     let listener = engine(Box::new(SilenceSource::new()), Box::new(ear), frame)?;

@@ -1,6 +1,6 @@
 //! The figures of one `hearth-bot world-load` run: one JSON line on stdout, a table on stderr.
 
-use hearth_client::media::probe::quantile;
+use hearth_engine::media::probe::quantile;
 use serde::Serialize;
 
 use crate::report::ratio;

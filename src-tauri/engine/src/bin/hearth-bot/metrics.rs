@@ -72,7 +72,7 @@ impl Histogram {
 
 /// Fetches `http://{http_addr}/metrics` and returns the body.
 pub async fn fetch(http_addr: &str) -> anyhow::Result<String> {
-    hearth_client::http::request(http_addr, "GET", "/metrics", None)
+    hearth_engine::http::request(http_addr, "GET", "/metrics", None)
         .await?
         .ok_body("/metrics")
 }

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use hearth_client::media::probe::now_ns;
-use hearth_client::world_client::WorldClient;
+use hearth_engine::media::probe::now_ns;
+use hearth_engine::world_client::WorldClient;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value};
@@ -250,10 +250,10 @@ async fn scout(target: &Target) -> anyhow::Result<World> {
     let world = tokio::time::timeout(SCOUT_TIMEOUT, async {
         while let Some(event) = events.recv().await {
             match event {
-                hearth_client::world_client::WorldEvent::WorldState { world, .. } => {
+                hearth_engine::world_client::WorldEvent::WorldState { world, .. } => {
                     return Ok(world);
                 }
-                hearth_client::world_client::WorldEvent::Closed { reason, .. } => {
+                hearth_engine::world_client::WorldEvent::Closed { reason, .. } => {
                     bail!("the scout was refused: {reason}")
                 }
                 _ => {}

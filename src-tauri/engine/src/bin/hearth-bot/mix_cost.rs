@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use hearth_client::audio::{
+use hearth_engine::audio::{
     AudioSource, EncoderConfig, JitterBuffer, JitterConfig, Mixer, OpusDecoder, OpusEncoder,
     Playout, SineSource,
 };

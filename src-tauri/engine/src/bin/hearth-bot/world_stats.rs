@@ -2,7 +2,7 @@
 //! position, which the run makes unique per update), when and how often it came back as a
 //! `PRESENCE_BROADCAST`, and per-user counters.
 //!
-//! Senders and receivers share this process's clock ([`now_ns`](hearth_client::media::probe::now_ns)),
+//! Senders and receivers share this process's clock ([`now_ns`](hearth_engine::media::probe::now_ns)),
 //! so a delay is exact: receipt time minus send time, nothing on the wire but the position.
 
 use std::collections::HashMap;

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use hearth_client::events::EngineEvent;
-use hearth_client::media::probe::{self, ProbeRecorder};
-use hearth_client::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_engine::events::EngineEvent;
+use hearth_engine::media::probe::{self, ProbeRecorder};
+use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
 use sfu_core::ids::ChannelId;
 use tokio::sync::mpsc;
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hearth_client::media::probe::now_ns;
-use hearth_client::world_client::{WorldClient, WorldEvent};
+use hearth_engine::media::probe::now_ns;
+use hearth_engine::world_client::{WorldClient, WorldEvent};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sfu_core::roles::Role;
