@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-release}
 flag=$([ "$profile" = release ] && echo --release || true)
-scripts/ui.sh
-cargo build $flag -j 2 -p hearth-client --bin hearth -p hearth-engine --bin hearth-bot
+[ -n "${SKIP_BUILD:-}" ] || scripts/ui.sh
+[ -n "${SKIP_BUILD:-}" ] || cargo build $flag -j 2 -p hearth-client --bin hearth -p hearth-engine --bin hearth-bot
 bin=${CARGO_TARGET_DIR:-target}/$profile
 work=$(mktemp -d)
 trap 'pkill -f "$work/settings.json" || true; pkill -P $$ || true; rm -rf "$work"' EXIT
@@ -25,6 +25,16 @@ ticks=$(getconf CLK_TCK)
 tree() { echo "$pid"; pgrep -P "$pid" | while read -r child; do echo "$child"; pgrep -P "$child"; done; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Proportional set size: shared pages split between the processes that map them, so the
+# processes' figures add up to what the app really takes.
+pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+pss_by_process() {
+  local line=""
+  for p in $(tree); do
+    line="$line $(cat "/proc/$p/comm" 2>/dev/null) $(($(pss_kb "$p") / 1024)) MB,"
+  done
+  echo "  PSS:${line%,}; total $(($(sum pss_kb) / 1024)) MB"
+}
 sum() { local total=0; for p in $(tree); do total=$((total + $("$1" "$p"))); done; echo "$total"; }
 percent() { awk -v d="$1" -v t="$ticks" -v s="$2" 'BEGIN {printf "%.2f", 100 * d / t / s}'; }
 measure() { # label seconds
@@ -32,6 +42,7 @@ measure() { # label seconds
   app0=$(cpu_ticks "$pid"); all0=$(sum cpu_ticks); sleep "$2"; app1=$(cpu_ticks "$pid"); all1=$(sum cpu_ticks)
   echo "$1: hearth CPU $(percent $((app1 - app0)) "$2") % of a core, RSS $(($(rss_kb "$pid") / 1024)) MB;" \
     "with its webview processes CPU $(percent $((all1 - all0)) "$2") %, RSS $(($(sum rss_kb) / 1024)) MB"
+  pss_by_process
 }
 
 sleep 5

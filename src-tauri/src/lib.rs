@@ -43,7 +43,10 @@ pub fn run(mut options: app::AppOptions, startup: app::Startup) -> anyhow::Resul
     tauri::async_runtime::spawn(app.clone().run_inspector(frames));
     let started = app.clone();
     let tauri_app = builder(tauri::Builder::default(), app.clone())
-        .setup(move |_| {
+        .setup(move |handle| {
+            if let Some(window) = handle.get_webview_window("main") {
+                app::webview::make_lean(&window);
+            }
             tauri::async_runtime::spawn(app::start(started, startup));
             Ok(())
         })

@@ -10,6 +10,7 @@ pub mod session;
 pub mod settings;
 pub mod view;
 pub mod walker;
+pub mod webview;
 
 #[cfg(test)]
 mod contract_tests;
