@@ -9,8 +9,7 @@ use super::contract::{
     AppEvent, AppSnapshot, Devices, HostInfo, ModerationAction, Settings, TalkModeSetting,
 };
 use super::core::App;
-
-type Reply<T = ()> = Result<T, String>;
+use super::error::AppResult as Reply;
 
 #[tauri::command]
 pub fn snapshot(app: State<'_, App>) -> AppSnapshot {

@@ -14,6 +14,8 @@ use super::contract::{
     AppEvent, AppSnapshot, DeviceInfo, Devices, HostInfo, HostStatus, ModerationAction,
     NoticeLevel, SessionStatus, Settings, TalkModeSetting,
 };
+use super::error::{AppError, AppErrorCode, AppResult};
+use super::feed::{EventFeed, EventSink};
 use super::host::LanHost;
 use super::inspector::ProtocolLog;
 use super::session::{self, SessionCommand, SessionHandle};
@@ -47,9 +49,6 @@ pub struct AppOptions {
     pub settings_path: Option<PathBuf>,
 }
 
-/// Receives every [`AppEvent`]; returns false once it is gone (then it is dropped).
-pub type EventSink = Box<dyn Fn(&AppEvent) -> bool + Send + Sync>;
-
 struct State {
     view: View,
     log: ProtocolLog,
@@ -57,7 +56,6 @@ struct State {
     host: Option<LanHost>,
     host_status: HostStatus,
     session: Option<SessionHandle>,
-    sinks: Vec<EventSink>,
 }
 
 /// The app; cheap to clone.
@@ -65,6 +63,7 @@ struct State {
 pub struct App {
     options: Arc<AppOptions>,
     state: Arc<Mutex<State>>,
+    feed: EventFeed,
     tap: ProtocolTap,
 }
 
@@ -83,11 +82,11 @@ impl App {
                 error: None,
             },
             session: None,
-            sinks: Vec::new(),
         };
         let app = Self {
             options: Arc::new(options),
             state: Arc::new(Mutex::new(state)),
+            feed: EventFeed::start(),
             tap,
         };
         (app, frames)
@@ -97,30 +96,29 @@ impl App {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Hands events to every subscriber, dropping the ones that are gone.
+    /// Queues events for every subscriber (the feed delivers them without any lock held).
     pub fn emit(&self, events: Vec<AppEvent>) {
-        if events.is_empty() {
-            return;
-        }
-        let mut state = self.lock();
-        state.sinks.retain(|sink| events.iter().all(sink));
+        self.feed.send(events);
     }
 
-    /// Runs `change` on the view and emits what it reports.
+    /// Runs `change` on the view and queues what it reports, before another change can run, so
+    /// the UI sees the changes in the order they were made.
     fn with_view(&self, change: impl FnOnce(&mut View) -> Vec<AppEvent>) {
-        let events = change(&mut self.lock().view);
-        self.emit(events);
+        let mut state = self.lock();
+        let events = change(&mut state.view);
+        self.feed.send(events);
     }
 
     pub fn subscribe(&self, sink: EventSink) {
-        self.lock().sinks.push(sink);
+        self.feed.subscribe(sink);
     }
 
     /// Feeds the inspector until the tap closes.
     pub async fn run_inspector(self, mut frames: mpsc::Receiver<TappedFrame>) {
         while let Some(frame) = frames.recv().await {
-            let message = self.lock().log.record(&frame);
-            self.emit(vec![AppEvent::Protocol { message }]);
+            let mut state = self.lock();
+            let message = state.log.record(&frame);
+            self.feed.send(vec![AppEvent::Protocol { message }]);
         }
     }
 
@@ -150,12 +148,12 @@ impl App {
     ///
     /// # Errors
     /// When they cannot be written.
-    pub fn save_settings(&self, settings: Settings) -> Result<(), String> {
+    pub fn save_settings(&self, settings: Settings) -> AppResult {
         let talk_mode = settings.talk_mode;
         self.lock()
             .settings
             .set(settings)
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| AppError::from_chain(AppErrorCode::SettingsNotSaved, &e))?;
         self.set_talk_mode(talk_mode);
         Ok(())
     }
@@ -164,17 +162,24 @@ impl App {
     ///
     /// # Errors
     /// A sentence for the user: bad input, an unreachable host, a refused invite.
-    pub async fn join(&self, server: &str, display_name: &str) -> Result<(), String> {
-        let target = parse_server(server)?;
+    pub async fn join(&self, server: &str, display_name: &str) -> AppResult {
+        let target =
+            parse_server(server).map_err(|e| AppError::new(AppErrorCode::InvalidServer, e))?;
         let invite = target.invite.ok_or_else(|| {
-            format!(
-                "{} needs an invite link to join (hearth://{}/join/<code>); ask the host for it.",
-                target.http_addr, target.http_addr
+            AppError::new(
+                AppErrorCode::InvalidServer,
+                format!(
+                    "{} needs an invite link to join (hearth://{}/join/<code>); ask the host for it.",
+                    target.http_addr, target.http_addr
+                ),
             )
         })?;
         let name = display_name.trim();
         if name.is_empty() {
-            return Err("Enter a display name.".into());
+            return Err(AppError::new(
+                AppErrorCode::InvalidName,
+                "Enter a display name.",
+            ));
         }
         let http_addr = target.http_addr.clone();
         self.join_with(server.trim(), name, async move {
@@ -190,7 +195,7 @@ impl App {
         server: &str,
         name: &str,
         open: impl std::future::Future<Output = anyhow::Result<SessionResponse>>,
-    ) -> Result<(), String> {
+    ) -> AppResult {
         self.leave().await;
         let server = server.to_owned();
         self.with_view(|v| {
@@ -210,10 +215,10 @@ impl App {
                 Ok(())
             }
             Err(e) => {
-                let error = format!("{e:#}");
+                let error = AppError::from_chain(AppErrorCode::JoinFailed, &e);
                 self.with_view(|v| {
                     v.set_session(SessionStatus::Failed {
-                        error: error.clone(),
+                        error: error.message.clone(),
                     })
                 });
                 Err(error)
@@ -354,7 +359,7 @@ impl App {
     ///
     /// # Errors
     /// When the user is not in the zone.
-    pub fn set_user_volume(&self, user: &str, volume: f32) -> Result<(), String> {
+    pub fn set_user_volume(&self, user: &str, volume: f32) -> AppResult {
         let volume = if volume.is_finite() {
             volume.clamp(0.0, 2.0)
         } else {
@@ -376,7 +381,7 @@ impl App {
     ///
     /// # Errors
     /// When the user is not in the zone.
-    pub fn set_user_muted(&self, user: &str, muted: bool) -> Result<(), String> {
+    pub fn set_user_muted(&self, user: &str, muted: bool) -> AppResult {
         let (voice, _) = self.peer(user)?;
         if let Some(engine) = self.engine() {
             engine.set_user_muted(voice, muted);
@@ -384,13 +389,16 @@ impl App {
         Ok(())
     }
 
-    fn peer(&self, user: &str) -> Result<(i64, String), String> {
+    fn peer(&self, user: &str) -> AppResult<(i64, String)> {
         let state = self.lock();
         let voice = state.view.voice_id_of(user);
         let name = state.view.name_of(user).map(str::to_owned);
-        voice
-            .zip(name)
-            .ok_or_else(|| format!("{user} is not in this zone"))
+        voice.zip(name).ok_or_else(|| {
+            AppError::new(
+                AppErrorCode::UnknownUser,
+                format!("{user} is not in this zone"),
+            )
+        })
     }
 
     /// Applies the remembered volume of every peer in the zone.
@@ -412,11 +420,11 @@ impl App {
     ///
     /// # Errors
     /// When not in a world.
-    pub fn moderate(&self, action: ModerationAction) -> Result<(), String> {
+    pub fn moderate(&self, action: ModerationAction) -> AppResult {
         let (zone, world) = {
             let state = self.lock();
-            let me = state.view.me().ok_or("Not in a world.")?;
-            let world = state.view.world_id().ok_or("Not in a world.")?;
+            let me = state.view.me().ok_or_else(AppError::not_in_world)?;
+            let world = state.view.world_id().ok_or_else(AppError::not_in_world)?;
             (ZoneId::new(me.zone.as_str()), world.clone())
         };
         let message = match action {
@@ -448,8 +456,9 @@ impl App {
     ///
     /// # Errors
     /// When no audio host can list them.
-    pub fn list_devices(&self) -> Result<Devices, String> {
-        let list = list_devices().map_err(|e| e.to_string())?;
+    pub fn list_devices(&self) -> AppResult<Devices> {
+        let list = list_devices()
+            .map_err(|e| AppError::new(AppErrorCode::DevicesUnavailable, e.to_string()))?;
         let infos = |devices: Vec<hearth_engine::audio::device::DeviceInfo>| {
             devices
                 .into_iter()
@@ -469,14 +478,14 @@ impl App {
     ///
     /// # Errors
     /// When the settings cannot be saved.
-    pub fn set_devices(&self, input: Option<String>, output: Option<String>) -> Result<(), String> {
+    pub fn set_devices(&self, input: Option<String>, output: Option<String>) -> AppResult {
         self.lock()
             .settings
             .update(|s| {
                 s.input_device = input;
                 s.output_device = output;
             })
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| AppError::from_chain(AppErrorCode::SettingsNotSaved, &e))?;
         if self.engine().is_some() {
             self.notice(
                 NoticeLevel::Info,
@@ -490,16 +499,16 @@ impl App {
     ///
     /// # Errors
     /// When the world does not load or the host cannot start.
-    pub async fn host_start(&self, world_file: Option<PathBuf>) -> Result<HostInfo, String> {
+    pub async fn host_start(&self, world_file: Option<PathBuf>) -> AppResult<HostInfo> {
         self.host_stop().await;
         let host = match LanHost::start(self.options.host_port, world_file.as_deref()).await {
             Ok(host) => host,
             Err(e) => {
-                let error = format!("{e:#}");
+                let error = AppError::from_chain(AppErrorCode::HostFailed, &e);
                 self.set_host_status(HostStatus {
                     running: false,
                     info: None,
-                    error: Some(error.clone()),
+                    error: Some(error.message.clone()),
                 });
                 return Err(error);
             }
@@ -536,8 +545,9 @@ impl App {
     }
 
     fn set_host_status(&self, status: HostStatus) {
-        self.lock().host_status = status.clone();
-        self.emit(vec![AppEvent::Host(status)]);
+        let mut state = self.lock();
+        state.host_status = status.clone();
+        self.feed.send(vec![AppEvent::Host(status)]);
     }
 
     /// Leaves and stops hosting: the app is closing.

@@ -4,6 +4,8 @@
 pub mod commands;
 pub mod contract;
 pub mod core;
+pub mod error;
+pub mod feed;
 pub mod host;
 pub mod inspector;
 pub mod session;
@@ -15,11 +17,14 @@ pub mod webview;
 #[cfg(test)]
 mod contract_tests;
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod view_tests;
 
 use std::path::PathBuf;
 
 pub use core::{App, AppOptions};
+pub use error::{AppError, AppErrorCode, AppResult};
 
 /// What to do once the window is up.
 #[derive(Debug, Clone, Default)]

@@ -12,6 +12,23 @@ export type TalkMode = "voice_activity" | "push_to_talk" | "open";
 /** How this client hears a peer: direct, direct through TURN, through the SFU, or not at all. */
 export type VoicePath = "p2p" | "turn" | "sfu" | "none";
 
+/** Why a command failed (src-tauri/src/app/error.rs); commands reject with an {@link AppError}. */
+export type AppErrorCode =
+  | "invalid_server"
+  | "invalid_name"
+  | "join_failed"
+  | "not_in_world"
+  | "unknown_user"
+  | "settings_not_saved"
+  | "devices_unavailable"
+  | "host_failed";
+
+/** What a failed command rejects with: a code to switch on and a sentence to show. */
+export interface AppError {
+  code: AppErrorCode;
+  message: string;
+}
+
 /** The world file as the server sends it (seed 004 world format), used to draw the map. */
 export interface WorldFile {
   worldId: string;

@@ -1,7 +1,8 @@
 // The first screen: server or invite, display name, recent servers, and "Host a LAN room".
 import { useState } from "preact/hooks";
 import { useStore } from "../state/context";
-import { errorMessage } from "../state/store";
+import { errorCode, errorMessage } from "../state/store";
+import type { AppErrorCode } from "../backend/types";
 import { parseServerInput } from "./server";
 import { HostSwitch } from "./HostSwitch";
 import { StatusBanner } from "./StatusBanner";
@@ -13,15 +14,17 @@ export function JoinScreen() {
   const { settings, session } = store.state.value;
   const [server, setServer] = useState(settings.recentServers[0] ?? "");
   const [name, setName] = useState(settings.displayName);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setErrorState] = useState<{ message: string; code: AppErrorCode | null } | null>(null);
+  const setError = (message: string | null, code: AppErrorCode | null = null) =>
+    setErrorState(message === null ? null : { message, code });
   const [busy, setBusy] = useState(false);
   const connecting = session.status === "connecting" || session.status === "reconnecting";
 
   const join = async (e: Event) => {
     e.preventDefault();
     const parsed = parseServerInput(server);
-    if (!parsed.ok) return setError(parsed.error);
-    if (!name.trim()) return setError("Choose a display name.");
+    if (!parsed.ok) return setError(parsed.error, "invalid_server");
+    if (!name.trim()) return setError("Choose a display name.", "invalid_name");
     setError(null);
     setBusy(true);
     try {
@@ -34,7 +37,7 @@ export function JoinScreen() {
       store.dispatch({ kind: "settings_saved", settings: next });
       await store.backend.join(parsed.value, next.displayName);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorMessage(err), errorCode(err));
     } finally {
       setBusy(false);
     }
@@ -55,14 +58,15 @@ export function JoinScreen() {
             autoComplete="off"
             spellcheck={false}
             autoFocus
+            aria-invalid={error?.code === "invalid_server"}
           />
         </label>
         <label>
           Display name
-          <input name="displayName" value={name} onInput={(e) => setName(e.currentTarget.value)} maxLength={32} autoComplete="nickname" />
+          <input name="displayName" value={name} onInput={(e) => setName(e.currentTarget.value)} maxLength={32} autoComplete="nickname" aria-invalid={error?.code === "invalid_name"} />
         </label>
         {(error ?? (session.status === "failed" ? session.error : null)) && (
-          <p class="error" role="alert" data-testid="join-error">{error ?? (session.status === "failed" ? `Could not join: ${session.error}` : "")}</p>
+          <p class="error" role="alert" data-testid="join-error">{error?.message ?? (session.status === "failed" ? `Could not join: ${session.error}` : "")}</p>
         )}
         {connecting ? <StatusBanner session={session} /> : (
           <button type="submit" class="primary" disabled={busy} data-testid="join">{busy ? "Joining…" : "Join"}</button>

@@ -1,7 +1,7 @@
 // The one store: fed by the backend's snapshot and events through `apply`, published to the
 // components as a signal at most once a frame (levels and presence arrive many times a second).
 import { signal, type ReadonlySignal } from "@preact/signals";
-import type { AppEvent, Backend } from "../backend/types";
+import type { AppErrorCode, AppEvent, Backend } from "../backend/types";
 import { apply, initialState, type Action, type AppState } from "./apply";
 
 export class Store {
@@ -73,4 +73,10 @@ export function errorMessage(e: unknown): string {
   if (typeof e === "string") return e;
   if (e && typeof e === "object" && "message" in e && typeof e.message === "string") return e.message;
   return JSON.stringify(e);
+}
+
+/** The {@link AppErrorCode} a command rejected with, if it carries one. */
+export function errorCode(e: unknown): AppErrorCode | null {
+  if (e && typeof e === "object" && "code" in e && typeof e.code === "string") return e.code as AppErrorCode;
+  return null;
 }

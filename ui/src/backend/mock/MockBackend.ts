@@ -6,6 +6,8 @@
 // a timer calls it every 50 ms.
 import demo from "./demo.json";
 import type {
+  AppError,
+  AppErrorCode,
   AppEvent, AppSnapshot, Backend, Devices, HostInfo, Me, ModerationAction, PeerState, Point, Role,
   SelfVoice, SessionStatus, Settings, TalkMode, Topology, UserId, VoicePath, WorldFile, ZoneType,
 } from "../types";
@@ -170,8 +172,8 @@ export class MockBackend implements Backend {
 
   async join(server: string, displayName: string): Promise<void> {
     const parsed = parseServerInput(server);
-    if (!parsed.ok) throw new Error(parsed.error);
-    if (!displayName.trim()) throw new Error("Choose a display name first.");
+    if (!parsed.ok) throw appError("invalid_server", parsed.error);
+    if (!displayName.trim()) throw appError("invalid_name", "Choose a display name first.");
     if (this.session.status === "connected" || this.session.status === "connecting") {
       throw new Error("Already in a world: leave it first.");
     }
@@ -231,7 +233,7 @@ export class MockBackend implements Backend {
   // ---- movement --------------------------------------------------------------------------------
 
   private requireMe(): Me {
-    if (!this.me || this.session.status !== "connected") throw new Error("Not in a world.");
+    if (!this.me || this.session.status !== "connected") throw appError("not_in_world", "Not in a world.");
     return this.me;
   }
 
@@ -422,7 +424,7 @@ export class MockBackend implements Backend {
 
   private findPeer(userId: UserId): SimPeer {
     const p = this.peers.find((q) => q.userId === userId);
-    if (!p) throw new Error(`No user ${userId} in this world.`);
+    if (!p) throw appError("unknown_user", `No user ${userId} in this world.`);
     return p;
   }
 
@@ -545,4 +547,9 @@ export class MockBackend implements Backend {
 
 function round(v: number): number {
   return Math.round(v * 100) / 100;
+}
+
+/** A rejection shaped as the app's: an Error (readable in tests) carrying the app's error code. */
+function appError(code: AppErrorCode, message: string): Error & AppError {
+  return Object.assign(new Error(message), { code });
 }
