@@ -1,29 +1,34 @@
-//! What crosses the IPC boundary to the UI: the Rust side of `ui/src/backend/types.ts`. Every
-//! type serializes to exactly the shape declared there; `contract_tests.rs` writes one example
-//! of each into `ui/src/backend/contract.generated.ts`, where `tsc` checks it against the
-//! TypeScript types (and the test fails when the committed file is stale).
+//! What crosses the IPC boundary to the UI. The UI's TypeScript types are generated from these
+//! (ts-rs; `bindings_tests.rs`) into `ui/src/backend/contract.ts`, which `tsc` checks the UI
+//! against; a test fails when the committed file is stale.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use hearth_engine::audio::TalkMode;
 use hearth_engine::inspect::{Direction, TapChannel};
+use sfu_core::roles::Role;
+use sfu_core::world::wire::ZoneType;
 
 /// User settings, persisted as JSON in the app's config directory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     pub display_name: String,
-    /// Newest first, at most [`Settings::MAX_RECENT`].
+    /// Newest first, at most [`Settings::MAX_RECENT`]: server addresses or invite links the
+    /// user joined.
     pub recent_servers: Vec<String>,
-    /// `KeyboardEvent.code` of the push-to-talk key.
+    /// `KeyboardEvent.code` of the push-to-talk key, e.g. `"Space"`.
     pub ptt_key: String,
     pub talk_mode: TalkModeSetting,
+    /// Device names from `listDevices`; null means the system default.
     pub input_device: Option<String>,
     pub output_device: Option<String>,
-    /// Volume 0..2 by display name.
+    /// Per-user volume 0..2 (1 = unchanged), kept across sessions, by display name.
+    #[ts(type = "Record<string, number>")]
     pub user_volumes: BTreeMap<String, f32>,
 }
 
@@ -46,7 +51,8 @@ impl Default for Settings {
 }
 
 /// [`TalkMode`] as the UI names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(rename = "TalkMode")]
 #[serde(rename_all = "snake_case")]
 pub enum TalkModeSetting {
     VoiceActivity,
@@ -74,29 +80,32 @@ impl From<TalkMode> for TalkModeSetting {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceInfo {
     pub name: String,
     pub is_default: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct Devices {
     pub inputs: Vec<DeviceInfo>,
     pub outputs: Vec<DeviceInfo>,
 }
 
 /// What a LAN host shares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HostInfo {
+    /// e.g. `"192.168.1.20:7800"`.
     pub lan_address: String,
+    /// What another player pastes into the join screen, e.g.
+    /// `"hearth://192.168.1.20:7800/join/AbC123"`.
     pub invite_link: String,
     pub world_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct HostStatus {
     pub running: bool,
     pub info: Option<HostInfo>,
@@ -104,7 +113,7 @@ pub struct HostStatus {
 }
 
 /// A moderation request from the UI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(
     tag = "action",
     rename_all = "snake_case",
@@ -127,7 +136,7 @@ pub enum ModerationAction {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(
     tag = "status",
     rename_all = "snake_case",
@@ -152,7 +161,7 @@ pub enum SessionStatus {
 }
 
 /// How this client hears a peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum VoicePath {
     P2p,
@@ -162,7 +171,7 @@ pub enum VoicePath {
 }
 
 /// How a zone's audio flows, as the UI names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Topology {
     Proximity,
@@ -170,22 +179,22 @@ pub enum Topology {
     Sfu,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     pub user_id: String,
     pub display_name: String,
-    /// Role names (`"Admin"`, ...).
-    pub roles: Vec<String>,
+    #[ts(type = "Role[]")]
+    pub roles: Vec<Role>,
     pub zone: String,
-    /// Zone type name (`"OpenArea"`, ...).
-    pub zone_type: String,
+    #[ts(type = "ZoneType")]
+    pub zone_type: ZoneType,
     pub topology: Topology,
     pub x: f64,
     pub y: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerState {
     pub user_id: String,
@@ -193,14 +202,16 @@ pub struct PeerState {
     pub x: f64,
     pub y: f64,
     pub path: VoicePath,
+    /// The link or SFU connection is up and audio can flow.
     pub connected: bool,
     pub speaking: bool,
     pub volume: f32,
     pub locally_muted: bool,
+    /// Muted by a moderator.
     pub server_muted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SelfVoice {
     pub self_muted: bool,
@@ -212,19 +223,25 @@ pub struct SelfVoice {
 }
 
 /// One signaling message for the inspector.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProtocolMessage {
+    /// Sequence number, from 1, per app run.
     pub seq: u64,
+    /// Milliseconds since the Unix epoch.
     pub time_ms: u64,
+    #[ts(type = r#""world" | "signal""#)]
     pub channel: TapChannel,
+    #[ts(type = r#""in" | "out""#)]
     pub direction: Direction,
+    /// The message's `type` (world) or `op`/`t` (signal), e.g. `"PRESENCE_UPDATE"` or `"offer"`.
     pub kind: String,
     /// The message with every secret replaced by `"[redacted]"`.
+    #[ts(type = "unknown")]
     pub payload: Value,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeLevel {
     Info,
@@ -233,7 +250,7 @@ pub enum NoticeLevel {
 }
 
 /// Everything the app pushes to the UI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
@@ -242,14 +259,17 @@ pub enum NoticeLevel {
 pub enum AppEvent {
     Session(SessionStatus),
     World {
+        #[ts(type = "WorldFile")]
         world: Value,
     },
     Me {
         me: Me,
     },
+    /// The full list of peers in the zone (sent on join, zone change and every join/leave).
     Peers {
         peers: Vec<PeerState>,
     },
+    /// One peer changed (position, path, speaking, volume...).
     Peer {
         peer: PeerState,
     },
@@ -259,8 +279,10 @@ pub enum AppEvent {
     SelfVoice {
         voice: SelfVoice,
     },
+    /// About 20 times a second while in a world: input level and each peer's output level, 0..1.
     Levels {
         input: f32,
+        #[ts(type = "Record<UserId, number>")]
         peers: BTreeMap<String, f32>,
     },
     Protocol {
@@ -274,15 +296,17 @@ pub enum AppEvent {
 }
 
 /// What the app holds when the UI (re)loads.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppSnapshot {
     pub settings: Settings,
     pub session: SessionStatus,
     pub host: HostStatus,
+    #[ts(type = "WorldFile | null")]
     pub world: Option<Value>,
     pub me: Option<Me>,
     pub peers: Vec<PeerState>,
     pub self_voice: SelfVoice,
+    /// The inspector's backlog, oldest first (at most 2,000).
     pub protocol: Vec<ProtocolMessage>,
 }

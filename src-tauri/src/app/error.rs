@@ -1,9 +1,10 @@
 //! What a command that fails returns to the UI: a code to switch on and a sentence to show.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 /// Why a command failed, as the UI switches on it (`"invalid_server"`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AppErrorCode {
     /// The server field is not an address or invite link, or lacks the invite.
@@ -25,7 +26,7 @@ pub enum AppErrorCode {
 }
 
 /// A failed command: `{code, message}` to the UI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
     pub code: AppErrorCode,

@@ -226,9 +226,9 @@ impl View {
                 let me = Me {
                     user_id,
                     display_name,
-                    roles: self.roles.iter().map(|r| format!("{r:?}")).collect(),
+                    roles: self.roles.clone(),
                     zone: zone.as_str().to_owned(),
-                    zone_type: zone_type_name(*zone_type),
+                    zone_type: *zone_type,
                     topology: topology_of(*zone_type, *topology),
                     x,
                     y,
@@ -285,7 +285,7 @@ impl View {
                     return Vec::new();
                 };
                 me.zone = zone.as_str().to_owned();
-                me.zone_type = zone_type_name(*zone_type);
+                me.zone_type = *zone_type;
                 me.topology = topology_of(*zone_type, *topology);
                 let me = AppEvent::Me { me: me.clone() };
                 vec![me, self.replace_peers(peers)]
@@ -511,10 +511,6 @@ fn new_peer(view: &PeerView) -> Peer {
 
 fn notice(level: NoticeLevel, message: String) -> AppEvent {
     AppEvent::Notice { level, message }
-}
-
-fn zone_type_name(zone_type: ZoneType) -> String {
-    format!("{zone_type:?}")
 }
 
 /// Open areas talk by proximity (P2P to whoever is near); other zones as the server says.

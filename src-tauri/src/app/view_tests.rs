@@ -68,7 +68,7 @@ fn joining_shows_me_my_zone_and_the_peers() {
     let view = joined();
     let me = view.me().expect("me");
     assert_eq!((me.display_name.as_str(), me.x, me.y), ("Ada", 28.5, 22.5));
-    assert_eq!(me.roles, ["Admin"]);
+    assert_eq!(me.roles, [Role::Admin]);
     assert_eq!(
         me.topology,
         Topology::Proximity,

@@ -90,6 +90,16 @@ pub enum ZoneType {
     PrivateRoom,
 }
 
+impl ZoneType {
+    /// Every kind of zone.
+    pub const ALL: [ZoneType; 4] = [
+        ZoneType::OpenArea,
+        ZoneType::TeamArea,
+        ZoneType::MeetingRoom,
+        ZoneType::PrivateRoom,
+    ];
+}
+
 /// How the media of a zone flows (`media_topology`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MediaTopology {
