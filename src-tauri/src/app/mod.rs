@@ -11,7 +11,6 @@ pub mod inspector;
 pub mod session;
 pub mod settings;
 pub mod view;
-pub mod walker;
 pub mod webview;
 
 #[cfg(test)]

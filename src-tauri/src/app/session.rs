@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use super::core::App;
 use super::view::VoiceSample;
-use super::walker::Walker;
+use hearth_engine::client::walker::Walker;
 use hearth_engine::client::{ClientEvent, HearthClient};
 use hearth_engine::voice::VoiceEngine;
 use hearth_engine::world_client::WorldEvent;

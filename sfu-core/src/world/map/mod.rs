@@ -18,6 +18,7 @@ mod file;
 mod geometry;
 mod ids;
 mod path;
+pub mod route;
 mod validate;
 
 #[cfg(test)]
@@ -28,6 +29,8 @@ mod file_tests;
 mod fuzz_tests;
 #[cfg(test)]
 mod geometry_tests;
+#[cfg(test)]
+mod route_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod plan;
+pub mod walker;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -2,14 +2,13 @@
 //!
 //! A rejoin puts the user at a spawn point, and the server accepts only moves that keep under
 //! its speed limit and clear of walls and closed doors. So the way back is planned on the world
-//! file (a breadth-first search over tile centres, then straight lines over as many of them as
-//! the map allows) and walked in small steps, one presence update per [`STEP_INTERVAL`].
+//! file ([`route::plan`]) and walked in small steps, one presence update per [`STEP_INTERVAL`].
 
-use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use sfu_core::roles::Role;
 use sfu_core::world::map::World;
+use sfu_core::world::map::route::{self, Bounds, Destination, Route};
 use sfu_core::world::wire::Position;
 
 /// Walking speed on the way back, in tiles per second: under the server's limit of 8 with
@@ -22,9 +21,8 @@ pub const STEP_INTERVAL: Duration = Duration::from_millis(70);
 /// The way back to a position, walked one step at a time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WalkBack {
-    at: Position,
+    route: Route,
     target: Position,
-    waypoints: VecDeque<Position>,
     next_step: Instant,
 }
 
@@ -38,11 +36,18 @@ impl WalkBack {
         to: Position,
         now: Instant,
     ) -> Option<Self> {
-        let waypoints = route(world, roles, from, to)?;
+        let from_point = (from.x, from.y);
+        let to_point = (to.x, to.y);
+        let waypoints = route::plan(
+            world,
+            roles,
+            from_point,
+            Destination::Point(to_point),
+            Bounds::Anywhere,
+        )?;
         Some(Self {
-            at: from,
+            route: Route::new(from_point, waypoints),
             target: to,
-            waypoints: waypoints.into(),
             next_step: now,
         })
     }
@@ -59,23 +64,10 @@ impl WalkBack {
             return None;
         }
         self.next_step = now + STEP_INTERVAL;
-        let mut left = WALK_BACK_SPEED * STEP_INTERVAL.as_secs_f64();
-        while let Some(&next) = self.waypoints.front() {
-            let d = distance(self.at, next);
-            if d <= left {
-                self.at = next;
-                self.waypoints.pop_front();
-                left -= d;
-            } else {
-                let t = left / d;
-                self.at = Position::new(
-                    self.at.x + (next.x - self.at.x) * t,
-                    self.at.y + (next.y - self.at.y) * t,
-                );
-                break;
-            }
-        }
-        Some(self.at)
+        let (x, y) = self
+            .route
+            .advance(WALK_BACK_SPEED * STEP_INTERVAL.as_secs_f64());
+        Some(Position::new(x, y))
     }
 
     /// Where the walk ends.
@@ -85,67 +77,8 @@ impl WalkBack {
 
     /// Whether the walk has arrived.
     pub fn is_done(&self) -> bool {
-        self.waypoints.is_empty()
+        self.route.is_done()
     }
-}
-
-fn distance(a: Position, b: Position) -> f64 {
-    (b.x - a.x).hypot(b.y - a.y)
-}
-
-fn clear(world: &World, roles: &[Role], a: Position, b: Position) -> bool {
-    world.segment_clear((a.x, a.y), (b.x, b.y), roles).is_ok()
-}
-
-/// Waypoints from `from` to `to` (the last one is `to`), each in plain sight of the one before.
-fn route(world: &World, roles: &[Role], from: Position, to: Position) -> Option<Vec<Position>> {
-    if clear(world, roles, from, to) {
-        return Some(vec![to]);
-    }
-    world.can_stand(to.x, to.y, roles).ok()?;
-    let tile = |p: Position| (p.x.floor() as i64, p.y.floor() as i64);
-    let centre = |(tx, ty): (i64, i64)| Position::new(tx as f64 + 0.5, ty as f64 + 0.5);
-    let (start, goal) = (tile(from), tile(to));
-    let mut came_from = HashMap::from([(start, start)]);
-    let mut queue = VecDeque::from([start]);
-    while let Some(here) = queue.pop_front() {
-        if here == goal {
-            break;
-        }
-        let (tx, ty) = here;
-        for next in [(tx + 1, ty), (tx - 1, ty), (tx, ty + 1), (tx, ty - 1)] {
-            let (x, y) = (next.0 as f64 + 0.5, next.1 as f64 + 0.5);
-            if !came_from.contains_key(&next) && world.can_stand(x, y, roles).is_ok() {
-                came_from.insert(next, here);
-                queue.push_back(next);
-            }
-        }
-    }
-    let mut tiles = vec![goal];
-    let mut tile_at = goal;
-    while tile_at != start {
-        tile_at = *came_from.get(&tile_at)?;
-        tiles.push(tile_at);
-    }
-    tiles.reverse();
-    let mut path: Vec<Position> = tiles.into_iter().map(centre).collect();
-    if let Some(last) = path.last_mut() {
-        *last = to;
-    }
-    // Straight lines: from each waypoint on to the farthest one in plain sight.
-    let mut route = Vec::new();
-    let mut here = from;
-    let mut at = 0;
-    while at < path.len() {
-        let reach = (at..path.len())
-            .rev()
-            .find(|&j| clear(world, roles, here, path[j]))
-            .unwrap_or(at);
-        here = path[reach];
-        route.push(here);
-        at = reach + 1;
-    }
-    Some(route)
 }
 
 #[cfg(test)]
@@ -153,6 +86,14 @@ mod tests {
     use super::*;
 
     const SPAWN: Position = Position { x: 28.5, y: 22.5 };
+
+    fn clear(world: &World, roles: &[Role], a: Position, b: Position) -> bool {
+        world.segment_clear((a.x, a.y), (b.x, b.y), roles).is_ok()
+    }
+
+    fn distance(a: Position, b: Position) -> f64 {
+        route::distance((a.x, a.y), (b.x, b.y))
+    }
 
     /// Walks to the end, checking that every step is legal for the server.
     fn walk_all(world: &World, roles: &[Role], mut walk: WalkBack, t0: Instant) -> Position {

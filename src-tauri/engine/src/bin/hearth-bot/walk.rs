@@ -2,75 +2,18 @@
 //! [`RandomWalk`] wanders anywhere its straight lines are clear (`hearth-bot world --walk
 //! random`); [`ZoneWalk`] first walks a planned route into its home zone, then wanders inside it
 //! only (`hearth-bot world-load`). Both only ever propose moves the server will accept: every
-//! segment passes [`World::segment_clear`] for the user's roles.
+//! segment passes [`World::segment_clear`] for the user's roles (routes come from the one planner
+//! next to the map, [`route::plan`]).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rand::Rng;
 use sfu_core::roles::Role;
+use sfu_core::world::map::route::{self, Bounds, Destination, Point, Route, straight_ok};
 use sfu_core::world::map::{World, ZoneId};
-
-/// A point in tiles, `(x, y)`.
-pub type Point = (f64, f64);
 
 /// Random targets tried before giving up for this step.
 const TARGET_TRIES: usize = 32;
-
-/// Sample spacing, in tiles, when checking that a segment stays inside allowed zones.
-const ZONE_SAMPLE: f64 = 0.1;
-
-fn distance(a: Point, b: Point) -> f64 {
-    (b.0 - a.0).hypot(b.1 - a.1)
-}
-
-fn lerp(a: Point, b: Point, t: f64) -> Point {
-    (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
-}
-
-/// May a user with `roles` walk straight from `a` to `b`, staying inside `zones` all the way
-/// (anywhere when `zones` is empty)?
-pub fn straight_ok(world: &World, roles: &[Role], a: Point, b: Point, zones: &[ZoneId]) -> bool {
-    if world.segment_clear(a, b, roles).is_err() {
-        return false;
-    }
-    if zones.is_empty() {
-        return true;
-    }
-    let samples = (distance(a, b) / ZONE_SAMPLE).ceil().max(1.0) as usize;
-    (0..=samples).all(|i| {
-        let p = lerp(a, b, i as f64 / samples as f64);
-        world
-            .zone_at(p.0, p.1)
-            .is_some_and(|z| zones.contains(&z.id))
-    })
-}
-
-/// Walks a fixed distance per step along a queue of waypoints.
-#[derive(Debug, Clone)]
-struct Walker {
-    position: Point,
-    waypoints: VecDeque<Point>,
-}
-
-impl Walker {
-    /// Moves up to `step` tiles along the waypoints; returns the new position.
-    fn advance(&mut self, step: f64) -> Point {
-        let mut left = step;
-        while let Some(&next) = self.waypoints.front() {
-            let d = distance(self.position, next);
-            if d <= left {
-                self.position = next;
-                self.waypoints.pop_front();
-                left -= d;
-            } else {
-                self.position = lerp(self.position, next, left / d);
-                break;
-            }
-        }
-        self.position
-    }
-}
 
 /// A random standable point of `world` (a tile centre plus up to 0.3 tiles either way).
 fn random_point(world: &World, rng: &mut impl Rng) -> Point {
@@ -87,7 +30,7 @@ fn random_point(world: &World, rng: &mut impl Rng) -> Point {
 pub struct RandomWalk {
     world: World,
     roles: Vec<Role>,
-    walker: Walker,
+    walker: Route,
     step: f64,
 }
 
@@ -97,10 +40,7 @@ impl RandomWalk {
         Self {
             world,
             roles,
-            walker: Walker {
-                position: start,
-                waypoints: VecDeque::new(),
-            },
+            walker: Route::at(start),
             step,
         }
     }
@@ -108,20 +48,19 @@ impl RandomWalk {
     /// One tick: picks a new target when the last one is reached (or none is reachable: then it
     /// stays put) and returns where the user now stands.
     pub fn step(&mut self, rng: &mut impl Rng) -> Point {
-        if self.walker.waypoints.is_empty() {
-            let from = self.walker.position;
+        if self.walker.is_done() {
+            let from = self.walker.position();
             let target = (0..TARGET_TRIES)
                 .map(|_| random_point(&self.world, rng))
-                .find(|to| straight_ok(&self.world, &self.roles, from, *to, &[]));
-            self.walker.waypoints.extend(target);
+                .find(|to| straight_ok(&self.world, &self.roles, from, *to, Bounds::Anywhere));
+            self.walker = Route::new(from, target);
         }
         self.walker.advance(self.step)
     }
 
     /// The server put the user at `at`: walk on from there, to a new target.
     pub fn snap(&mut self, at: Point) {
-        self.walker.position = at;
-        self.walker.waypoints.clear();
+        self.walker.snap(at);
     }
 }
 
@@ -130,7 +69,7 @@ pub struct ZoneWalk {
     world: Arc<World>,
     roles: Vec<Role>,
     home: ZoneId,
-    walker: Walker,
+    walker: Route,
     transit_step: f64,
     wander_step: f64,
 }
@@ -151,10 +90,7 @@ impl ZoneWalk {
             world,
             roles,
             home,
-            walker: Walker {
-                position: start,
-                waypoints: VecDeque::new(),
-            },
+            walker: Route::at(start),
             transit_step,
             wander_step,
         };
@@ -163,30 +99,31 @@ impl ZoneWalk {
 
     /// Whether the user stands in its home zone.
     pub fn at_home(&self) -> bool {
-        let (x, y) = self.walker.position;
+        let (x, y) = self.walker.position();
         self.world.zone_at(x, y).is_some_and(|z| z.id == self.home)
     }
 
     /// Plans the route home from the current position; false when there is none.
     fn plan(&mut self) -> bool {
-        self.walker.waypoints.clear();
+        let from = self.walker.position();
+        self.walker.snap(from);
         if self.at_home() {
             return true;
         }
-        let (x, y) = self.walker.position;
-        let Some(here) = self.world.zone_at(x, y).map(|z| z.id.clone()) else {
+        let Some(here) = self.world.zone_at(from.0, from.1).map(|z| z.id.clone()) else {
             return false;
         };
         let allowed = [here, self.home.clone()];
-        match route::plan(
+        let planned = route::plan(
             &self.world,
             &self.roles,
-            self.walker.position,
-            &allowed,
-            &self.home,
-        ) {
-            Some(route) => {
-                self.walker.waypoints.extend(route);
+            from,
+            Destination::Zone(&self.home),
+            Bounds::Zones(&allowed),
+        );
+        match planned {
+            Some(waypoints) => {
+                self.walker = Route::new(from, waypoints);
                 true
             }
             None => false,
@@ -196,95 +133,27 @@ impl ZoneWalk {
     /// One tick: on the way home, the next step of the route; at home, a step towards a random
     /// target inside the zone (a new one when reached). Returns where the user now stands.
     pub fn step(&mut self, rng: &mut impl Rng) -> Point {
-        if !self.walker.waypoints.is_empty() && !self.at_home() {
+        if !self.walker.is_done() && !self.at_home() {
             return self.walker.advance(self.transit_step);
         }
         if !self.at_home() {
-            return self.walker.position;
+            return self.walker.position();
         }
-        if self.walker.waypoints.is_empty() {
-            let from = self.walker.position;
+        if self.walker.is_done() {
+            let from = self.walker.position();
             let home = [self.home.clone()];
             let target = (0..TARGET_TRIES)
                 .map(|_| random_point(&self.world, rng))
-                .find(|to| straight_ok(&self.world, &self.roles, from, *to, &home));
-            self.walker.waypoints.extend(target);
+                .find(|to| straight_ok(&self.world, &self.roles, from, *to, Bounds::Zones(&home)));
+            self.walker = Route::new(from, target);
         }
         self.walker.advance(self.wander_step)
     }
 
     /// The server put the user at `at`: plan again from there.
     pub fn snap(&mut self, at: Point) {
-        self.walker.position = at;
+        self.walker.snap(at);
         self.plan();
-    }
-}
-
-/// Route planning: breadth-first search over tile centres, then straight lines over as many of
-/// them as the map allows.
-mod route {
-    use std::collections::{HashMap, VecDeque};
-
-    use sfu_core::roles::Role;
-    use sfu_core::world::map::{World, ZoneId};
-
-    use super::{Point, straight_ok};
-
-    /// A route from `from` into zone `to`, crossing only `allowed` zones: waypoints, the last one
-    /// inside `to`. `None` when `to` cannot be reached.
-    pub fn plan(
-        world: &World,
-        roles: &[Role],
-        from: Point,
-        allowed: &[ZoneId],
-        to: &ZoneId,
-    ) -> Option<Vec<Point>> {
-        let centre = |(tx, ty): (i64, i64)| (tx as f64 + 0.5, ty as f64 + 0.5);
-        let open = |tile: (i64, i64)| {
-            let (x, y) = centre(tile);
-            world.can_stand(x, y, roles).is_ok()
-                && world.zone_at(x, y).is_some_and(|z| allowed.contains(&z.id))
-        };
-        let start = (from.0.floor() as i64, from.1.floor() as i64);
-        let mut came_from: HashMap<(i64, i64), (i64, i64)> = HashMap::new();
-        let mut queue = VecDeque::from([start]);
-        came_from.insert(start, start);
-        let goal = loop {
-            let tile = queue.pop_front()?;
-            let (x, y) = centre(tile);
-            if world.zone_at(x, y).is_some_and(|z| &z.id == to) {
-                break tile;
-            }
-            let (tx, ty) = tile;
-            for next in [(tx + 1, ty), (tx - 1, ty), (tx, ty + 1), (tx, ty - 1)] {
-                if !came_from.contains_key(&next) && open(next) {
-                    came_from.insert(next, tile);
-                    queue.push_back(next);
-                }
-            }
-        };
-        let mut tiles = vec![goal];
-        let mut tile = goal;
-        while tile != start {
-            tile = *came_from.get(&tile)?;
-            tiles.push(tile);
-        }
-        tiles.reverse();
-        let path: Vec<Point> = tiles.into_iter().map(centre).collect();
-        // Straight lines: from each waypoint, on to the farthest one in plain sight.
-        let mut route = Vec::new();
-        let mut here = from;
-        let mut at = 0;
-        while at + 1 < path.len() {
-            let reach = (at + 1..path.len())
-                .rev()
-                .find(|&j| straight_ok(world, roles, here, path[j], allowed))
-                .unwrap_or(at + 1);
-            here = path[reach];
-            route.push(here);
-            at = reach;
-        }
-        Some(route)
     }
 }
 
@@ -293,6 +162,7 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+    use sfu_core::world::map::route::distance;
 
     const SPAWN: Point = (28.5, 22.5);
 
@@ -312,7 +182,7 @@ mod tests {
     fn walk_legally(walk: &mut ZoneWalk, ticks: usize) {
         let world = World::demo();
         let mut rng = StdRng::seed_from_u64(7);
-        let mut at = walk.walker.position;
+        let mut at = walk.walker.position();
         for tick in 0..ticks {
             let next = walk.step(&mut rng);
             assert!(

@@ -1,11 +1,14 @@
 //! Walking the user's avatar, sans-IO: a click sets a goal, held keys set a direction, and each
-//! [`Walker::step`] (time passed in) moves at a legal speed, sliding along walls it meets and
-//! never through them (the server would refuse the move anyway).
+//! [`Walker::step`] (time passed in) moves at a legal speed. A click is walked along a route
+//! around walls and through the doors the user may pass ([`route::plan`], the planner the
+//! reconnect walk-back and the bots use too); held keys slide along walls they meet. Neither
+//! ever goes through a wall (the server would refuse the move anyway).
 
 use std::time::Duration;
 
 use sfu_core::roles::Role;
 use sfu_core::world::map::World;
+use sfu_core::world::map::route::{self, Bounds, Destination, Route};
 
 /// Walking speed in tiles per second (the server allows about 8).
 pub const SPEED: f64 = 5.0;
@@ -13,17 +16,22 @@ pub const SPEED: f64 = 5.0;
 /// Closer than this to a goal counts as there.
 const ARRIVED: f64 = 0.05;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A route is planned again when the user is found farther than this from where it led.
+const OFF_ROUTE: f64 = 0.01;
+
+#[derive(Debug, Clone, PartialEq)]
 enum Goal {
     Idle,
-    /// Walk to a point, then stop.
+    /// Walk to a point, then stop (planned at the next step).
     To(f64, f64),
+    /// Walking a planned route to a point.
+    Along(Route),
     /// Walk this way until told otherwise (components -1..1).
     Heading(f64, f64),
 }
 
 /// Where the user wants to go.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Walker {
     goal: Goal,
 }
@@ -72,9 +80,34 @@ impl Walker {
         roles: &[Role],
     ) -> Option<(f64, f64)> {
         let budget = SPEED * dt.as_secs_f64();
+        if let Goal::To(x, y) = self.goal
+            && let Some(waypoints) = route::plan(
+                world,
+                roles,
+                from,
+                Destination::Point((x, y)),
+                Bounds::Anywhere,
+            )
+        {
+            self.goal = Goal::Along(Route::new(from, waypoints));
+        }
+        if let Goal::Along(route) = &mut self.goal {
+            if route::distance(route.position(), from) > OFF_ROUTE {
+                // Moved by something else (a correction): plan again from here.
+                self.goal = Goal::To(route.end().0, route.end().1);
+                return self.step(from, dt, world, roles);
+            }
+            if route.is_done() {
+                self.goal = Goal::Idle;
+                return None;
+            }
+            let next = route.advance(budget);
+            return (next != from).then_some(next);
+        }
         let (dx, dy, length) = match self.goal {
-            Goal::Idle => return None,
+            Goal::Idle | Goal::Along(_) => return None,
             Goal::To(x, y) => {
+                // No route there: walk straight until something blocks the way.
                 let (dx, dy) = (x - from.0, y - from.1);
                 let distance = dx.hypot(dy);
                 if distance < ARRIVED {
@@ -186,6 +219,49 @@ mod tests {
             .expect("slides");
         assert!(slid.0 > stopped.0, "{slid:?}");
         assert!(world.can_stand(slid.0, slid.1, &[Role::Member]).is_ok());
+    }
+
+    #[test]
+    fn a_click_into_a_walled_room_walks_round_through_its_door() {
+        let world = World::demo();
+        let roles = [Role::Member];
+        // The meeting room (x 2..16, y 2..12) is walled off from the spawn: no straight line.
+        let (from, to) = ((28.5, 22.5), (8.5, 6.5));
+        assert!(world.segment_clear(from, to, &roles).is_err());
+        let mut walker = Walker::default();
+        walker.walk_to(to.0, to.1);
+        let mut at = from;
+        for _ in 0..2000 {
+            let Some(next) = walker.step(at, TICK, &world, &roles) else {
+                break;
+            };
+            assert!(
+                world.segment_clear(at, next, &roles).is_ok(),
+                "{at:?} -> {next:?} crosses a wall"
+            );
+            assert!((next.0 - at.0).hypot(next.1 - at.1) <= SPEED * TICK.as_secs_f64() + 1e-9);
+            at = next;
+        }
+        assert_eq!(at, to, "arrived");
+        assert!(!walker.is_walking());
+    }
+
+    #[test]
+    fn a_correction_mid_route_plans_again_from_there() {
+        let world = World::demo();
+        let mut walker = Walker::default();
+        walker.walk_to(8.5, 6.5);
+        let first = walker
+            .step((28.5, 22.5), TICK, &world, &[Role::Member])
+            .expect("sets off");
+        // The server put the user elsewhere: the walk goes on from there, legally.
+        let moved = (26.5, 20.5);
+        assert_ne!(first, moved);
+        let next = walker
+            .step(moved, TICK, &world, &[Role::Member])
+            .expect("walks on");
+        assert!(world.segment_clear(moved, next, &[Role::Member]).is_ok());
+        assert!((next.0 - moved.0).hypot(next.1 - moved.1) <= SPEED * TICK.as_secs_f64() + 1e-9);
     }
 
     #[test]
