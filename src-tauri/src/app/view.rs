@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use hearth_engine::world_client::SharedWorldMap;
 use serde_json::Value;
 use sfu_core::roles::Role;
-use sfu_core::world::map::{World, load_world};
+use sfu_core::world::map::World;
 use sfu_core::world::wire::{MediaTopology, WorldId, ZoneType};
 
 use super::contract::{
@@ -50,8 +51,7 @@ pub struct View {
     world_id: Option<WorldId>,
     /// What the user joined (shown while connected).
     server: String,
-    world_file: Option<Value>,
-    world: Option<World>,
+    world: Option<SharedWorldMap>,
     me: Option<Me>,
     roles: Vec<Role>,
     identity: Option<(String, String)>,
@@ -69,7 +69,6 @@ impl Default for View {
             session: SessionStatus::Idle,
             world_id: None,
             server: String::new(),
-            world_file: None,
             world: None,
             me: None,
             roles: Vec::new(),
@@ -96,12 +95,12 @@ impl View {
     }
 
     pub fn world_file(&self) -> Option<&Value> {
-        self.world_file.as_ref()
+        self.world.as_ref().map(|map| map.file())
     }
 
     /// The world's map, for walking.
     pub fn world(&self) -> Option<&World> {
-        self.world.as_ref()
+        self.world.as_ref().and_then(|map| map.world())
     }
 
     pub fn me(&self) -> Option<&Me> {
@@ -210,15 +209,10 @@ impl View {
             } => {
                 self.world_id = Some(world_id.clone());
                 let mut out = Vec::new();
-                if let Some(file) = world {
-                    self.world = load_world(&file.to_string())
-                        .inspect_err(
-                            |e| tracing::warn!(error = %e, "the server's world file does not load"),
-                        )
-                        .ok();
-                    self.world_file = Some(file.clone());
+                if let Some(map) = world {
+                    self.world = Some(map.clone());
                     out.push(AppEvent::World {
-                        world: file.clone(),
+                        world: map.file().clone(),
                     });
                 }
                 let (user_id, display_name) = self.identity.clone().unwrap_or_default();

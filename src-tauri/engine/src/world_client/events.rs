@@ -7,6 +7,8 @@
 use serde::Serialize;
 use serde_json::Value;
 use sfu_core::roles::Role;
+
+use super::world_map::SharedWorldMap;
 use sfu_core::world::wire::{
     CorrectionReason, DenyReason, ErrorCode, LockId, MediaTopology, ObjectId, PeerState, WorldId,
     WorldUserId, ZoneId, ZoneType,
@@ -73,10 +75,10 @@ pub enum WorldEvent {
         position: Option<Point>,
         /// The other users of the zone.
         peers: Vec<PeerView>,
-        /// The world file (extension `WORLD_FILE`), for drawing the map; not serialized (it is
-        /// large).
+        /// The world file (extension `WORLD_FILE`), decoded once and shared: for drawing the
+        /// map and planning walks; not serialized (it is large).
         #[serde(skip_serializing)]
-        world: Option<Value>,
+        world: Option<SharedWorldMap>,
     },
     /// Another user entered the zone (`PEER_JOINED`).
     PeerJoined {

@@ -12,6 +12,7 @@ pub mod reconnect;
 pub mod session;
 pub mod throttle;
 pub mod walk_back;
+pub mod world_map;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,6 +34,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub use events::{PeerView, Point, WorldEvent};
 pub use reconnect::{Backoff, ReconnectPolicy};
 use session::{Action, WorldSession};
+pub use world_map::{SharedWorldMap, WorldMap};
 
 /// Why a world client could not start.
 #[derive(Debug, thiserror::Error)]

@@ -26,6 +26,7 @@ use super::events::{PeerView, Point, WorldEvent};
 use super::reconnect::{Backoff, ReconnectPolicy};
 use super::throttle::{Glide, PresenceThrottle};
 use super::walk_back::WalkBack;
+use super::world_map::{SharedWorldMap, WorldMap};
 
 /// The `client_version` sent in `CONNECT`.
 pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -94,9 +95,9 @@ pub struct WorldSession {
     dismissed: bool,
     /// The user's roles (from `CONNECTED`), for planning a walk past doors.
     roles: Vec<Role>,
-    /// The world file of the first `WORLD_STATE`, kept to plan a walk back; only when
-    /// reconnecting is on.
-    world_file: Option<Value>,
+    /// The world file of the latest `WORLD_STATE` that carried one, decoded once: it goes out
+    /// with the `WorldState` event and plans a walk back.
+    world_map: Option<SharedWorldMap>,
     /// Where to walk back to once the rejoin's `WORLD_STATE` arrives.
     restore_to: Option<Position>,
     /// The walk back under way.
@@ -128,7 +129,7 @@ impl WorldSession {
             been_in_world: false,
             dismissed: false,
             roles: Vec::new(),
-            world_file: None,
+            world_map: None,
             restore_to: None,
             walk_back: None,
             actions,
@@ -375,9 +376,9 @@ impl WorldSession {
                 self.been_in_world = true;
                 if let Some(backoff) = &mut self.backoff {
                     backoff.reset();
-                    if self.world_file.is_none() {
-                        self.world_file.clone_from(&state.world);
-                    }
+                }
+                if let Some(file) = state.world.clone() {
+                    self.world_map = Some(WorldMap::decode(file));
                 }
                 let peers = self.take_snapshot(&state.peers);
                 // Where the server put us: `WORLD_STATE_YOU`, else (older servers) the first spawn point.
@@ -396,7 +397,11 @@ impl WorldSession {
                     topology: state.media_topology,
                     position: self.position.map(|p| Point { x: p.x, y: p.y }),
                     peers,
-                    world: state.world,
+                    world: state
+                        .world
+                        .is_some()
+                        .then(|| self.world_map.clone())
+                        .flatten(),
                 });
                 if rejoined {
                     self.rejoined(now, zone);

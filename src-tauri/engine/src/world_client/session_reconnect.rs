@@ -11,7 +11,6 @@
 
 use std::time::Instant;
 
-use sfu_core::world::map::load_world;
 use sfu_core::world::wire::{ClientMessage, Position, ZoneId};
 
 use super::{HANDSHAKE_TIMEOUT, State, WalkBack, WorldEvent, WorldSession, connect};
@@ -120,11 +119,8 @@ impl WorldSession {
         if to == from {
             return;
         }
-        let world = self
-            .world_file
-            .as_ref()
-            .and_then(|file| load_world(&file.to_string()).ok());
-        match world.and_then(|w| WalkBack::plan(&w, &self.roles, from, to, now)) {
+        let world = self.world_map.as_ref().and_then(|map| map.world());
+        match world.and_then(|w| WalkBack::plan(w, &self.roles, from, to, now)) {
             Some(walk) => {
                 self.walk_back = Some(walk);
                 self.step_walk_back(now);

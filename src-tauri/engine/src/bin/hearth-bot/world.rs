@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sfu_core::auth::{WorldTokenRequest, mint_world_token};
 use sfu_core::roles::Role;
-use sfu_core::world::map::{World, load_world};
+use sfu_core::world::map::World;
 use sfu_core::world::wire::{Position, WorldId};
 
 use crate::walk::RandomWalk;
@@ -221,10 +221,11 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
                     WorldEvent::Connected { roles: granted, .. } if !granted.is_empty() => roles = granted,
                     WorldEvent::WorldState { position, world, .. } if args.walk == Walk::Random => {
                         let world = world
-                            .and_then(|w| load_world(&w.to_string()).inspect_err(|e| {
-                                tracing::warn!(error = %e, "the server's world file does not load; walking the demo world");
-                            }).ok())
-                            .unwrap_or_else(World::demo);
+                            .and_then(|map| map.world().cloned())
+                            .unwrap_or_else(|| {
+                                tracing::info!("no world map to walk on: walking the demo world");
+                                World::demo()
+                            });
                         let spawn = world.open_area_spawn().position;
                         let start = position.map_or((spawn.x, spawn.y), |p| (p.x, p.y));
                         walk = Some(RandomWalk::new(world, roles.clone(), start, STEP_TILES));

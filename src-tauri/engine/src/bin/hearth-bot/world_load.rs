@@ -271,7 +271,10 @@ async fn scout(target: &Target) -> anyhow::Result<World> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     match world {
-        Some(world) => load_world(&world.to_string()).context("the host's world file"),
+        Some(map) => map
+            .world()
+            .cloned()
+            .context("the host's world file does not validate"),
         None => {
             tracing::warn!("the host sent no world file; assuming the demo world");
             Ok(World::demo())
