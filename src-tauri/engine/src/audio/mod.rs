@@ -14,10 +14,14 @@ pub mod device;
 mod jitter;
 mod mixer;
 mod opus;
+pub mod processing;
 mod sink;
 mod source;
 mod vad;
 mod wav;
+
+#[cfg(test)]
+mod processing_tests;
 
 use std::path::PathBuf;
 
