@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use hearth_engine::audio::processing::ProcessingConfig;
 use hearth_engine::audio::{
     AudioSink, EncoderConfig, FrameDuration, MemorySink, MemoryTap, SineSource, TalkMode,
 };
@@ -85,8 +86,11 @@ impl VoiceBot {
             ..EncoderConfig::default()
         };
         voice.receive_loss = options.receive_loss;
-        // A steady tone would become the voice detector's noise floor within seconds.
+        // A steady tone would become the voice detector's noise floor within seconds, and is
+        // what a noise suppressor removes (and gain control reshapes): these bots test the
+        // transport, so the tone goes out as it is. Processing has its own tests.
         voice.talk_mode = TalkMode::Open;
+        voice.processing = ProcessingConfig::OFF;
         voice.user_sinks = Some(Arc::new(move |user| -> Box<dyn AudioSink> {
             let sink = MemorySink::new();
             taps.lock()

@@ -56,6 +56,8 @@ pub(super) fn call_scenario(scratch: &Path) -> anyhow::Result<()> {
         let host = hearth_e2e::host().await?;
         let mut config = VoiceConfig::new(Box::new(watched), Box::new(output));
         config.talk_mode = TalkMode::Open;
+        // The captured tone is the signal under test: no noise suppression to remove it.
+        config.processing = hearth_engine::audio::processing::ProcessingConfig::OFF;
         let (engine, _voice_events) = VoiceEngine::start(config)?;
         let (client, mut events) = SfuClient::connect(SfuClientConfig {
             url: hearth_e2e::signal_url(&host),

@@ -274,7 +274,11 @@ fn noise_suppression_removes_a_steady_fan_and_keeps_the_speech() {
                 continue; // the suppressor learns the noise first
             }
             let speech: Vec<i16> = voice.iter().map(|v| pcm(*v)).collect();
-            quiet_frames = if energy(&speech) == 0.0 { quiet_frames + 1 } else { 0 };
+            quiet_frames = if energy(&speech) == 0.0 {
+                quiet_frames + 1
+            } else {
+                0
+            };
             if quiet_frames > 5 {
                 // Well inside a pause: the processing's own delay has no speech left to play.
                 noise_in += energy(&mic);

@@ -6,12 +6,28 @@ use std::sync::Arc;
 
 use super::{SinkFactory, VoiceConfig};
 use crate::audio::device::{DeviceInput, DeviceOutput};
+use crate::audio::processing::{NoiseLevel, ProcessingConfig};
 use crate::audio::{
     AudioSink, AudioSource, EncoderConfig, FrameDuration, NullSink, SilenceSource, SineSource,
     TalkMode, WavSink, WavSource,
 };
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+/// `--noise-suppress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoiseArg {
+    Off,
+    Standard,
+    Strong,
+}
 
 /// Audio options.
 #[derive(Args, Clone)]
@@ -39,6 +55,16 @@ pub struct VoiceArgs {
     /// Drop this percentage of arriving packets on purpose (loss-recovery tests).
     #[arg(long, default_value_t = 0.0)]
     pub loss_pct: f64,
+    /// Cancel the echo of what the speakers play in the microphone.
+    #[arg(long, value_enum, default_value = "on")]
+    pub echo_cancel: Switch,
+    /// Suppress steady noise (fans, hum) in the microphone [default: standard; off with
+    /// `--tone`, whose steady sound is exactly what a suppressor removes].
+    #[arg(long, value_enum)]
+    pub noise_suppress: Option<NoiseArg>,
+    /// Level the microphone automatically [default: on; off with `--tone`].
+    #[arg(long, value_enum)]
+    pub auto_gain: Option<Switch>,
 }
 
 impl VoiceArgs {
@@ -52,6 +78,25 @@ impl VoiceArgs {
             (None, Some(path)) => Box::new(WavSource::open(path, false)?),
             (None, None) => Box::new(SilenceSource::new()),
         })
+    }
+
+    /// Echo cancellation, noise suppression and gain control, as the flags say.
+    pub fn processing(&self) -> ProcessingConfig {
+        let tone = self.tone.is_some();
+        let noise = self.noise_suppress.unwrap_or(if tone {
+            NoiseArg::Off
+        } else {
+            NoiseArg::Standard
+        });
+        ProcessingConfig {
+            echo_cancel: self.echo_cancel == Switch::On,
+            noise: match noise {
+                NoiseArg::Off => NoiseLevel::Off,
+                NoiseArg::Standard => NoiseLevel::Standard,
+                NoiseArg::Strong => NoiseLevel::Strong,
+            },
+            auto_gain: self.auto_gain.map_or(!tone, |switch| switch == Switch::On),
+        }
     }
 
     /// The Opus settings.
@@ -99,6 +144,7 @@ impl VoiceArgs {
             config.user_sinks = Some(self.user_sinks()?);
         }
         config.receive_loss = (self.loss_pct / 100.0).clamp(0.0, 1.0);
+        config.processing = self.processing();
         // A synthetic voice always talks: a steady tone would become the voice detector's noise
         // floor within seconds. A microphone sends when someone speaks; silence never does.
         config.talk_mode = if self.tone.is_some() || self.wav.is_some() {
@@ -122,5 +168,60 @@ fn wav_or_null(path: PathBuf) -> Box<dyn AudioSink> {
             tracing::error!(error = %e, "cannot record; discarding this audio");
             Box::new(NullSink::new())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        voice: VoiceArgs,
+    }
+
+    fn processing(args: &[&str]) -> ProcessingConfig {
+        let cli = Cli::try_parse_from(std::iter::once("hearth-bot").chain(args.iter().copied()))
+            .expect("parses");
+        cli.voice.processing()
+    }
+
+    #[test]
+    fn processing_is_on_by_default_and_each_flag_switches_its_part() {
+        assert_eq!(processing(&[]), ProcessingConfig::default());
+        assert_eq!(
+            processing(&[
+                "--echo-cancel",
+                "off",
+                "--noise-suppress",
+                "strong",
+                "--auto-gain",
+                "off"
+            ]),
+            ProcessingConfig {
+                echo_cancel: false,
+                noise: NoiseLevel::Strong,
+                auto_gain: false,
+            }
+        );
+        // A tone keeps its level and is not taken for noise, unless asked.
+        let tone = processing(&["--tone", "440"]);
+        assert_eq!(
+            (tone.echo_cancel, tone.noise, tone.auto_gain),
+            (true, NoiseLevel::Off, false)
+        );
+        let asked = processing(&[
+            "--tone",
+            "440",
+            "--noise-suppress",
+            "standard",
+            "--auto-gain",
+            "on",
+        ]);
+        assert_eq!(asked, ProcessingConfig::default());
+        assert!(Cli::try_parse_from(["hearth-bot", "--echo-cancel", "maybe"]).is_err());
     }
 }

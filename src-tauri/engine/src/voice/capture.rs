@@ -1,5 +1,6 @@
-//! The capture thread: a source read one frame at a time, the talk gate (self mute, push-to-talk,
-//! voice activity), Opus, and the encoded frames handed to the fan-out task.
+//! The capture thread: a source read one frame at a time, cleaned (echo cancellation against
+//! what the playout thread played, noise suppression, gain control), the talk gate (self mute,
+//! push-to-talk, voice activity), Opus, and the encoded frames handed to the fan-out task.
 //!
 //! A device source is paced by its device ([`AudioSource::paced`]); a synthetic one by this
 //! thread's own frame clock.
@@ -12,6 +13,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use super::controls::Controls;
+use crate::audio::processing::{ApmProcessor, PROCESSING_FRAME, VoiceProcessor};
 use crate::audio::{
     AudioSource, EncoderConfig, MAX_PACKET_BYTES, OpusEncoder, VadConfig, VoiceGate,
 };
@@ -38,6 +40,8 @@ pub struct Capture {
     pub controls: Arc<Controls>,
     pub frames: mpsc::Sender<EncodedFrame>,
     pub speaking: watch::Sender<bool>,
+    /// What the playout thread sent to the output device: the echo reference.
+    pub far_end: rtrb::Consumer<i16>,
 }
 
 impl Capture {
@@ -55,6 +59,8 @@ impl Capture {
         let mut pcm = vec![0i16; frame.samples()];
         let mut packet = vec![0u8; MAX_PACKET_BYTES];
         let mut gate = VoiceGate::new(self.vad);
+        let mut processor = ApmProcessor::new(self.controls.processing());
+        let mut far = vec![0i16; PROCESSING_FRAME];
         let mut timestamp: u32 = rand::random();
         let mut ended = false;
         let paced = self.source.paced();
@@ -75,6 +81,15 @@ impl Capture {
             if ended {
                 pcm.fill(0);
             }
+            processor.configure(self.controls.processing());
+            while let Ok(chunk) = self.far_end.read_chunk(PROCESSING_FRAME) {
+                let (a, b) = chunk.as_slices();
+                far[..a.len()].copy_from_slice(a);
+                far[a.len()..].copy_from_slice(b);
+                chunk.commit_all();
+                processor.render(&far);
+            }
+            processor.capture(&mut pcm);
             let now = Instant::now();
             let decision = gate.process(
                 now,

@@ -18,6 +18,9 @@ pub mod fanout;
 pub mod playout;
 pub mod remote;
 
+#[cfg(test)]
+mod echo_tests;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -26,6 +29,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 
+use crate::audio::processing::ProcessingConfig;
 use crate::audio::{
     AudioSink, AudioSource, EncoderConfig, JitterConfig, JitterStats, TalkMode, VadConfig,
 };
@@ -50,6 +54,8 @@ pub struct VoiceConfig {
     pub user_sinks: Option<SinkFactory>,
     pub encoder: EncoderConfig,
     pub talk_mode: TalkMode,
+    /// Echo cancellation, noise suppression and gain control on the microphone.
+    pub processing: ProcessingConfig,
     pub vad: VadConfig,
     pub jitter: JitterConfig,
     /// Fraction (0..1) of arriving packets to drop on purpose: loss-recovery tests.
@@ -68,6 +74,7 @@ impl VoiceConfig {
                 ..EncoderConfig::default()
             },
             talk_mode: TalkMode::VoiceActivity,
+            processing: ProcessingConfig::default(),
             vad: VadConfig::default(),
             jitter: JitterConfig::default(),
             receive_loss: 0.0,
@@ -109,7 +116,9 @@ pub struct StartError {
 impl VoiceEngine {
     /// Starts the capture and playout threads and the fan-out task (needs a Tokio runtime).
     pub fn start(config: VoiceConfig) -> Result<(Self, mpsc::Receiver<VoiceEvent>), StartError> {
-        let controls = Arc::new(Controls::new(config.talk_mode));
+        let controls = Arc::new(Controls::new(config.talk_mode, config.processing));
+        // Up to a second of played audio waits for the capture thread's echo canceller.
+        let (far_end_tx, far_end_rx) = rtrb::RingBuffer::new(crate::audio::SAMPLE_RATE as usize);
         let mix = Arc::new(Mutex::new(Mix::new(config.jitter, config.receive_loss)));
         let outputs = Arc::new(Outputs::default());
         let (frames_tx, frames_rx) = mpsc::channel(64);
@@ -123,11 +132,13 @@ impl VoiceEngine {
             controls: controls.clone(),
             frames: frames_tx,
             speaking: speaking_tx,
+            far_end: far_end_rx,
         };
         let playout = Playout {
             mix: mix.clone(),
             controls: controls.clone(),
             output: config.output,
+            far_end: far_end_tx,
             user_sinks: config.user_sinks,
             events: events_tx,
         };
@@ -217,6 +228,15 @@ impl VoiceEngine {
 
     pub fn set_talk_mode(&self, mode: TalkMode) {
         self.shared.controls.set_talk_mode(mode);
+    }
+
+    /// Switches echo cancellation, noise suppression and gain control (from the next frame).
+    pub fn set_processing(&self, config: ProcessingConfig) {
+        self.shared.controls.set_processing(config);
+    }
+
+    pub fn processing(&self) -> ProcessingConfig {
+        self.shared.controls.processing()
     }
 
     /// The push-to-talk key went down or up.

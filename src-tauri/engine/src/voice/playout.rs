@@ -101,6 +101,8 @@ pub struct Playout {
     pub mix: Arc<Mutex<Mix>>,
     pub controls: Arc<Controls>,
     pub output: Box<dyn AudioSink>,
+    /// Everything written to `output` goes here too, for the capture thread's echo canceller.
+    pub far_end: rtrb::Producer<i16>,
     pub user_sinks: Option<SinkFactory>,
     pub events: mpsc::Sender<VoiceEvent>,
 }
@@ -181,6 +183,14 @@ impl Playout {
                 out.fill(0);
             }
             self.output.write(&out);
+            // A full ring means the capture thread is not running: the reference is not needed.
+            if let Ok(mut chunk) = self.far_end.write_chunk(out.len()) {
+                let (a, b) = chunk.as_mut_slices();
+                let split = a.len();
+                a.copy_from_slice(&out[..split]);
+                b.copy_from_slice(&out[split..]);
+                chunk.commit_all();
+            }
         }
         if let Err(e) = self.output.finish() {
             tracing::warn!(error = %e, "finishing the audio output failed");
