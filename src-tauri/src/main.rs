@@ -58,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         || cli.voice.record.is_some()
         || cli.voice.input_device.is_some()
         || cli.voice.output_device.is_some();
+    let processing = cli.voice.processing_given().then(|| cli.voice.processing());
     let options = AppOptions {
         synthetic_voice: synthetic.then_some(cli.voice),
         host_port: cli.host_port,
@@ -68,6 +69,7 @@ fn main() -> anyhow::Result<()> {
         host: cli.host.then_some(cli.world),
         join: cli.join,
         name: cli.name,
+        processing,
     };
     hearth_client::run(options, startup)
 }

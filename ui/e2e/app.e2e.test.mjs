@@ -164,6 +164,32 @@ describe("Hearth UI in a browser", { skip: !haveBrowser }, () => {
     await page.close();
   });
 
+  it("switches the microphone processing in the settings and remembers it", async () => {
+    const page = await open();
+    await join(page);
+    const before = (await state(page)).settings;
+    assert.deepEqual([before.echoCancel, before.noiseSuppression, before.autoGain], [true, "standard", true], "all on by default");
+    await page.click("[data-testid=open-settings]");
+    await waitFor(page, "the settings dialog", () => document.querySelector("[data-testid=settings]")?.open);
+    await page.click("[data-testid=echo-cancel]");
+    await page.select("[data-testid=noise-suppression]", "strong");
+    await shot(page, "settings-processing");
+    await page.click("[data-testid=settings] button[type=submit]");
+    await waitFor(page, "the settings saved", () => window.__hearth.state.settings.noiseSuppression === "strong");
+    const after = (await state(page)).settings;
+    assert.deepEqual([after.echoCancel, after.noiseSuppression, after.autoGain], [false, "strong", true]);
+    await page.click("[data-testid=open-settings]");
+    await waitFor(page, "the settings dialog again", () => document.querySelector("[data-testid=settings]")?.open);
+    const shown = await page.evaluate(() => [
+      document.querySelector("[data-testid=echo-cancel]").checked,
+      document.querySelector("[data-testid=noise-suppression]").value,
+      document.querySelector("[data-testid=auto-gain]").checked,
+    ]);
+    assert.deepEqual(shown, [false, "strong", true], "the dialog shows what was saved");
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it("inspects protocol messages: filter, open one, copy as JSON", async () => {
     const page = await open();
     await join(page);

@@ -9,6 +9,7 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use hearth_engine::audio::TalkMode;
+use hearth_engine::audio::processing::{NoiseLevel, ProcessingConfig};
 use hearth_engine::inspect::{Direction, TapChannel};
 use sfu_core::roles::Role;
 use sfu_core::world::wire::ZoneType;
@@ -30,6 +31,11 @@ pub struct Settings {
     /// Per-user volume 0..2 (1 = unchanged), kept across sessions, by display name.
     #[ts(type = "Record<string, number>")]
     pub user_volumes: BTreeMap<String, f32>,
+    /// Cancel the echo of the speakers in the microphone.
+    pub echo_cancel: bool,
+    pub noise_suppression: NoiseSuppressionSetting,
+    /// Level the microphone automatically.
+    pub auto_gain: bool,
 }
 
 impl Settings {
@@ -46,8 +52,46 @@ impl Default for Settings {
             input_device: None,
             output_device: None,
             user_volumes: BTreeMap::new(),
+            echo_cancel: true,
+            noise_suppression: NoiseSuppressionSetting::Standard,
+            auto_gain: true,
         }
     }
+}
+
+impl Settings {
+    /// The microphone processing these settings ask for.
+    pub fn processing(&self) -> ProcessingConfig {
+        ProcessingConfig {
+            echo_cancel: self.echo_cancel,
+            noise: match self.noise_suppression {
+                NoiseSuppressionSetting::Off => NoiseLevel::Off,
+                NoiseSuppressionSetting::Standard => NoiseLevel::Standard,
+                NoiseSuppressionSetting::Strong => NoiseLevel::Strong,
+            },
+            auto_gain: self.auto_gain,
+        }
+    }
+
+    pub fn set_processing(&mut self, config: ProcessingConfig) {
+        self.echo_cancel = config.echo_cancel;
+        self.noise_suppression = match config.noise {
+            NoiseLevel::Off => NoiseSuppressionSetting::Off,
+            NoiseLevel::Standard => NoiseSuppressionSetting::Standard,
+            NoiseLevel::Strong => NoiseSuppressionSetting::Strong,
+        };
+        self.auto_gain = config.auto_gain;
+    }
+}
+
+/// How hard steady noise is taken out of the microphone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "NoiseSuppression")]
+pub enum NoiseSuppressionSetting {
+    Off,
+    Standard,
+    Strong,
 }
 
 /// [`TalkMode`] as the UI names it.

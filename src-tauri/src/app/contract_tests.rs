@@ -255,6 +255,7 @@ fn bindings() -> String {
     for decl in [
         declaration::<Settings>,
         declaration::<TalkModeSetting>,
+        declaration::<NoiseSuppressionSetting>,
         declaration::<DeviceInfo>,
         declaration::<Devices>,
         declaration::<HostInfo>,

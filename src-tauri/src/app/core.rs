@@ -144,17 +144,24 @@ impl App {
         self.lock().settings.get().clone()
     }
 
-    /// Saves new settings; the talk mode applies at once, devices at the next join.
+    /// Saves new settings; the talk mode and the microphone processing apply at once (with
+    /// sound devices; a synthetic voice keeps its command line's), devices at the next join.
     ///
     /// # Errors
     /// When they cannot be written.
     pub fn save_settings(&self, settings: Settings) -> AppResult {
         let talk_mode = settings.talk_mode;
+        let processing = settings.processing();
         self.lock()
             .settings
             .set(settings)
             .map_err(|e| AppError::from_chain(AppErrorCode::SettingsNotSaved, &e))?;
         self.set_talk_mode(talk_mode);
+        if let Some(engine) = self.engine()
+            && self.options.synthetic_voice.is_none()
+        {
+            engine.set_processing(processing);
+        }
         Ok(())
     }
 
@@ -286,6 +293,7 @@ impl App {
         };
         let mut config = VoiceConfig::new(source, output);
         config.talk_mode = settings.talk_mode.into();
+        config.processing = settings.processing();
         let mode = config.talk_mode;
         Ok((config, mode))
     }

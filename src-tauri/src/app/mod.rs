@@ -22,6 +22,8 @@ mod view_tests;
 
 use std::path::PathBuf;
 
+use hearth_engine::audio::processing::ProcessingConfig;
+
 pub use core::{App, AppOptions};
 pub use error::{AppError, AppErrorCode, AppResult};
 
@@ -34,6 +36,8 @@ pub struct Startup {
     pub join: Option<String>,
     /// The display name for `join` (or the host), instead of the saved one.
     pub name: Option<String>,
+    /// Microphone processing from the command line, saved over the settings.
+    pub processing: Option<ProcessingConfig>,
 }
 
 /// Carries out the command line's `--name`, `--host` and `--join`.
@@ -43,6 +47,13 @@ pub(crate) async fn start(app: App, startup: Startup) {
         settings.display_name = name;
         if let Err(e) = app.save_settings(settings) {
             tracing::warn!(error = %e, "cannot save the display name");
+        }
+    }
+    if let Some(processing) = startup.processing {
+        let mut settings = app.settings();
+        settings.set_processing(processing);
+        if let Err(e) = app.save_settings(settings) {
+            tracing::warn!(error = %e, "cannot save the microphone processing");
         }
     }
     if let Some(world) = startup.host {

@@ -261,7 +261,10 @@ export const snapshot: AppSnapshot = {
     "outputDevice": null,
     "userVolumes": {
       "Bob": 1.5
-    }
+    },
+    "echoCancel": true,
+    "noiseSuppression": "standard",
+    "autoGain": true
   },
   "session": {
     "status": "connected",

@@ -25,12 +25,25 @@ inputDevice: string | null, outputDevice: string | null,
 /**
  * Per-user volume 0..2 (1 = unchanged), kept across sessions, by display name.
  */
-userVolumes: Record<string, number>, };
+userVolumes: Record<string, number>, 
+/**
+ * Cancel the echo of the speakers in the microphone.
+ */
+echoCancel: boolean, noiseSuppression: NoiseSuppression, 
+/**
+ * Level the microphone automatically.
+ */
+autoGain: boolean, };
 
 /**
  * [`TalkMode`] as the UI names it.
  */
 export type TalkMode = "voice_activity" | "push_to_talk" | "open";
+
+/**
+ * How hard steady noise is taken out of the microphone.
+ */
+export type NoiseSuppression = "off" | "standard" | "strong";
 
 export type DeviceInfo = { name: string, isDefault: boolean, };
 

@@ -5,7 +5,7 @@
 
 export type {
   AppError, AppErrorCode, AppEvent, AppSnapshot, DeviceInfo, Devices, HostInfo, HostStatus, Me, ModerationAction,
-  NoticeLevel, PeerState, ProtocolMessage, Role, SelfVoice, SessionStatus, Settings, TalkMode, Topology, VoicePath,
+  NoiseSuppression, NoticeLevel, PeerState, ProtocolMessage, Role, SelfVoice, SessionStatus, Settings, TalkMode, Topology, VoicePath,
   ZoneType,
 } from "./contract";
 import type {

@@ -1,6 +1,6 @@
 // Devices, talk mode and the push-to-talk key, saved through the backend.
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Devices, TalkMode } from "../backend/types";
+import type { Devices, NoiseSuppression, TalkMode } from "../backend/types";
 import { useStore } from "../state/context";
 import { errorMessage } from "../state/store";
 import { keyLabel } from "../voice/SelfControls";
@@ -14,6 +14,9 @@ export function DeviceSettings({ onClose }: { onClose: () => void }) {
   const [output, setOutput] = useState(settings.outputDevice ?? "");
   const [mode, setMode] = useState<TalkMode>(selfVoice.talkMode);
   const [pttKey, setPttKey] = useState(settings.pttKey);
+  const [echoCancel, setEchoCancel] = useState(settings.echoCancel);
+  const [noise, setNoise] = useState<NoiseSuppression>(settings.noiseSuppression);
+  const [autoGain, setAutoGain] = useState(settings.autoGain);
   const [capturing, setCapturing] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -33,7 +36,10 @@ export function DeviceSettings({ onClose }: { onClose: () => void }) {
   const save = async (e: Event) => {
     e.preventDefault();
     try {
-      const next = { ...settings, inputDevice: input || null, outputDevice: output || null, talkMode: mode, pttKey };
+      const next = {
+        ...settings, inputDevice: input || null, outputDevice: output || null, talkMode: mode, pttKey,
+        echoCancel, noiseSuppression: noise, autoGain,
+      };
       await store.backend.setDevices(next.inputDevice, next.outputDevice);
       if (mode !== selfVoice.talkMode) await store.backend.setTalkMode(mode);
       await store.backend.saveSettings(next);
@@ -68,6 +74,25 @@ export function DeviceSettings({ onClose }: { onClose: () => void }) {
             <option value="open">Open mic</option>
           </select>
         </label>
+        <fieldset class="processing">
+          <legend>Microphone processing</legend>
+          <label class="check">
+            <input type="checkbox" checked={echoCancel} onChange={(e) => setEchoCancel(e.currentTarget.checked)} data-testid="echo-cancel" />
+            Echo cancellation
+          </label>
+          <label>
+            Noise suppression
+            <select value={noise} onChange={(e) => setNoise(e.currentTarget.value as NoiseSuppression)} data-testid="noise-suppression">
+              <option value="off">Off</option>
+              <option value="standard">Standard</option>
+              <option value="strong">Strong</option>
+            </select>
+          </label>
+          <label class="check">
+            <input type="checkbox" checked={autoGain} onChange={(e) => setAutoGain(e.currentTarget.checked)} data-testid="auto-gain" />
+            Automatic gain
+          </label>
+        </fieldset>
         <div class="field">
           <span>Push-to-talk key</span>
           <button type="button" class={capturing ? "capturing" : ""} onClick={() => setCapturing(true)} data-testid="ptt-key">

@@ -82,7 +82,7 @@ impl ApmProcessor {
         let stream = StreamConfig::new(SAMPLE_RATE, 1);
         let apm = AudioProcessing::builder()
             .config(apm_config(config))
-            .capture_config(stream.clone())
+            .capture_config(stream)
             .render_config(stream)
             .build();
         Self {

@@ -104,7 +104,7 @@ impl EchoPath {
         self.played += 1;
         if self
             .drift_every
-            .is_some_and(|every| self.played % every == 0)
+            .is_some_and(|every| self.played.is_multiple_of(every))
         {
             // One sample more went out than the microphone's clock counted.
             self.history[self.at] = played;

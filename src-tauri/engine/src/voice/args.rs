@@ -55,9 +55,9 @@ pub struct VoiceArgs {
     /// Drop this percentage of arriving packets on purpose (loss-recovery tests).
     #[arg(long, default_value_t = 0.0)]
     pub loss_pct: f64,
-    /// Cancel the echo of what the speakers play in the microphone.
-    #[arg(long, value_enum, default_value = "on")]
-    pub echo_cancel: Switch,
+    /// Cancel the echo of what the speakers play in the microphone [default: on].
+    #[arg(long, value_enum)]
+    pub echo_cancel: Option<Switch>,
     /// Suppress steady noise (fans, hum) in the microphone [default: standard; off with
     /// `--tone`, whose steady sound is exactly what a suppressor removes].
     #[arg(long, value_enum)]
@@ -89,7 +89,7 @@ impl VoiceArgs {
             NoiseArg::Standard
         });
         ProcessingConfig {
-            echo_cancel: self.echo_cancel == Switch::On,
+            echo_cancel: self.echo_cancel != Some(Switch::Off),
             noise: match noise {
                 NoiseArg::Off => NoiseLevel::Off,
                 NoiseArg::Standard => NoiseLevel::Standard,
@@ -97,6 +97,11 @@ impl VoiceArgs {
             },
             auto_gain: self.auto_gain.map_or(!tone, |switch| switch == Switch::On),
         }
+    }
+
+    /// Whether any processing flag was given (the app then saves them in its settings).
+    pub fn processing_given(&self) -> bool {
+        self.echo_cancel.is_some() || self.noise_suppress.is_some() || self.auto_gain.is_some()
     }
 
     /// The Opus settings.

@@ -57,6 +57,9 @@ export class MockBackend implements Backend {
     inputDevice: null,
     outputDevice: null,
     userVolumes: {},
+    echoCancel: true,
+    noiseSuppression: "standard",
+    autoGain: true,
   };
   private session: SessionStatus = { status: "idle" };
   private host: AppSnapshot["host"] = { running: false, info: null, error: null };
