@@ -13,6 +13,8 @@ use sfu_core::ids::ChannelId;
 
 // The load-test modules live in `hearth-bot/` beside this file, which stays where Cargo.toml
 // names it.
+#[path = "hearth-bot/capture_cost.rs"]
+mod capture_cost;
 #[path = "hearth-bot/latency.rs"]
 mod latency;
 #[path = "hearth-bot/load.rs"]

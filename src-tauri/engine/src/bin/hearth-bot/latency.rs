@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use hearth_engine::audio::processing::ProcessingConfig;
 use hearth_engine::audio::{
     AudioSink, AudioSource, ClickSource, EncoderConfig, FrameDuration, JitterConfig, SilenceSource,
     TalkMode,
@@ -17,6 +18,7 @@ use hearth_engine::audio::{
 use hearth_engine::client::{ClientConfig, HearthClient};
 use hearth_engine::p2p::plan::AudioRange;
 use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_engine::voice::args::Switch;
 use hearth_engine::voice::{Path, VoiceConfig, VoiceEngine};
 use sfu_core::ids::ChannelId;
 use sfu_core::roles::Role;
@@ -51,6 +53,12 @@ pub struct LatencyArgs {
     /// Instead: the playout cost of this many remote speakers, decoded and mixed (no network).
     #[arg(long)]
     mix_cost: Option<usize>,
+    /// Instead: the send side's cost per 10 ms (processing, gate, encoder; no network).
+    #[arg(long, conflicts_with = "mix_cost")]
+    capture_cost: bool,
+    /// Echo cancellation, noise suppression and gain control on the talking side.
+    #[arg(long, value_enum, default_value = "on")]
+    processing: Switch,
 }
 
 /// Click times at the mouth and at the ear.
@@ -117,8 +125,10 @@ fn engine(
     source: Box<dyn AudioSource>,
     output: Box<dyn AudioSink>,
     frame: FrameDuration,
+    processing: ProcessingConfig,
 ) -> anyhow::Result<VoiceEngine> {
     let mut config = VoiceConfig::new(source, output);
+    config.processing = processing;
     // No DTX here: between clicks the encoder would pause, and with 10 ms frames its first
     // packet after a pause does not carry a 5 ms click faithfully (see docs/BENCHMARKS.md).
     config.encoder = EncoderConfig {
@@ -136,6 +146,9 @@ pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
     if let Some(speakers) = args.mix_cost {
         return crate::mix_cost::run(speakers);
     }
+    if args.capture_cost {
+        return crate::capture_cost::run();
+    }
     let frame = if args.frame_ms < 20 {
         FrameDuration::Ms10
     } else {
@@ -152,12 +165,23 @@ pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
         clock: clock.clone(),
         quiet: 0,
     };
+    let processing = if args.processing == Switch::On {
+        ProcessingConfig::default()
+    } else {
+        ProcessingConfig::OFF
+    };
     let talker = engine(
         Box::new(mouth),
         Box::new(hearth_engine::audio::NullSink::new()),
         frame,
+        processing,
     )?;
-    let listener = engine(Box::new(SilenceSource::new()), Box::new(ear), frame)?;
+    let listener = engine(
+        Box::new(SilenceSource::new()),
+        Box::new(ear),
+        frame,
+        processing,
+    )?;
     let sessions = match args.path {
         PathArg::Sfu => Sessions::Sfu(vec![
             join_sfu(&sfu, 1, &talker).await?,
@@ -206,6 +230,7 @@ pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
     let report = serde_json::json!({
         "path": match args.path { PathArg::P2p => "p2p", PathArg::Sfu => "sfu" },
         "frame_ms": frame.millis(),
+        "processing": args.processing == Switch::On,
         "clicks": ms.len(),
         "p50_ms": (pct(0.5) * 10.0).round() / 10.0,
         "p90_ms": (pct(0.9) * 10.0).round() / 10.0,

@@ -81,7 +81,7 @@ pub fn run(speakers: usize) -> anyhow::Result<()> {
 }
 
 /// CPU time of this thread so far (`/proc/thread-self/stat`, user + system).
-fn thread_cpu() -> Duration {
+pub fn thread_cpu() -> Duration {
     let ticks = std::fs::read_to_string("/proc/thread-self/stat")
         .ok()
         .and_then(|stat| {
