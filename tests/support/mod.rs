@@ -11,12 +11,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
+use hearth_engine::audio::processing::ProcessingConfig;
 use hearth_engine::audio::{
-    AudioSink, AudioSource, EncoderConfig, MemorySink, MemoryTap, SilenceSource, SineSource,
-    analysis,
+    AudioSink, AudioSource, EncoderConfig, MemorySink, MemoryTap, NullSink, SilenceSource,
+    SineSource, TalkMode, analysis,
 };
 use hearth_engine::events::EngineEvent;
-use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, SinkFactory, Uplink};
+use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_engine::voice::{SinkFactory, VoiceConfig, VoiceEngine};
 use sfu_core::auth::{SfuTokenRequest, mint_sfu_token};
 use sfu_core::host::{HostConfig, RunningHost, start};
 use sfu_core::ids::{ChannelId, UserId};
@@ -112,12 +114,14 @@ pub fn token_with(user: i64, channel: i64, perms: Permissions, moved: bool) -> S
     mint_sfu_token(SECRET, ISSUER, &request, unix_now())
 }
 
-/// A headless client whose received audio is kept in memory, per remote user.
+/// A headless `/signal` client on the voice engine (as the app's), whose received audio is kept
+/// in memory, per remote user.
 pub struct Bot {
     pub user: i64,
     pub client: Option<SfuClient>,
     pub events: mpsc::Receiver<EngineEvent>,
     pub seen: Vec<EngineEvent>,
+    engine: VoiceEngine,
     taps: Arc<Mutex<HashMap<i64, MemoryTap>>>,
 }
 
@@ -153,15 +157,20 @@ impl Bot {
             }
             Box::new(sink)
         });
+        let mut voice = VoiceConfig::new(source, Box::new(NullSink::new()));
+        voice.user_sinks = Some(sinks);
+        voice.encoder = EncoderConfig::default();
+        // The tone always goes out, unprocessed: these bots test the SFU, and a steady tone is
+        // what voice detection and noise suppression would take for the room's noise.
+        voice.talk_mode = TalkMode::Open;
+        voice.processing = ProcessingConfig::OFF;
+        let (engine, _voice_events) = VoiceEngine::start(voice)?;
         let config = SfuClientConfig {
             url: signal_url(host),
             channel: ChannelId(channel),
             token,
-            uplink: Uplink::Voice {
-                source,
-                encoder: EncoderConfig::default(),
-            },
-            downlink: Downlink::Decode(sinks),
+            uplink: Uplink::Engine(engine.clone()),
+            downlink: Downlink::Engine(engine.clone()),
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             tap: None,
         };
@@ -173,6 +182,7 @@ impl Bot {
             client: Some(client),
             events,
             seen: Vec::new(),
+            engine,
             taps,
         })
     }
@@ -248,6 +258,7 @@ impl Bot {
         if let Some(client) = self.client.take() {
             client.leave().await;
         }
+        self.engine.shutdown().await;
     }
 }
 

@@ -42,6 +42,8 @@ const CATCH_UP_MARGIN_SAMPLES: i64 = 40 * SAMPLES_PER_MS as i64;
 const CATCH_UP_AFTER: Duration = Duration::from_millis(500);
 /// A forward sequence jump this large means the sender restarted: start over.
 const MAX_SEQ_JUMP: i64 = 3_000;
+/// A packet this far behind the newest is no late packet (seconds late) but a new sender.
+const MAX_SEQ_BACK: i64 = 200;
 /// Hard cap on stored packets, whatever the sender does.
 const MAX_BUFFERED_PACKETS: usize = 512;
 
@@ -268,28 +270,39 @@ impl JitterBuffer {
         usize::try_from(self.frame_samples).unwrap_or(DEFAULT_FRAME_SAMPLES as usize)
     }
 
-    /// Unwraps `seq` and `timestamp` against the newest packet, starting over when the sequence
-    /// jumps so far ahead that the sender must have restarted.
+    /// Unwraps `seq` and `timestamp` against the newest packet, starting over when the sender
+    /// must have restarted: the sequence jumps far ahead or far back, or it goes on while the
+    /// timestamps go back (a new source behind the same stream, as when an SFU forwards a
+    /// re-created producer).
     fn unwrap(&mut self, seq: u16, timestamp: u32) -> (i64, i64) {
         let Some((ref_seq, ref_ts)) = self.newest else {
-            let first = (i64::from(seq), i64::from(timestamp));
-            self.newest = Some(first);
-            return first;
+            return self.first(seq, timestamp);
         };
         // Two's-complement truncation gives the raw value back, also for negative references.
         let seq_ext = ref_seq + i64::from(seq.wrapping_sub(ref_seq as u16) as i16);
         let ts_ext = ref_ts + i64::from(timestamp.wrapping_sub(ref_ts as u32) as i32);
-        if seq_ext - ref_seq > MAX_SEQ_JUMP {
-            tracing::debug!(seq, "sequence jump: restarting the jitter buffer");
+        let jumped = seq_ext - ref_seq > MAX_SEQ_JUMP || ref_seq - seq_ext > MAX_SEQ_BACK;
+        let time_went_back = seq_ext > ref_seq && ts_ext < ref_ts;
+        if jumped || time_went_back {
+            tracing::debug!(
+                seq,
+                timestamp,
+                "the sender restarted: restarting the jitter buffer"
+            );
             self.restart();
-            let first = (i64::from(seq), i64::from(timestamp));
-            self.newest = Some(first);
-            return first;
+            return self.first(seq, timestamp);
         }
         if seq_ext > ref_seq {
             self.newest = Some((seq_ext, ts_ext));
         }
         (seq_ext, ts_ext)
+    }
+
+    /// Takes `seq` and `timestamp` as the stream's first packet.
+    fn first(&mut self, seq: u16, timestamp: u32) -> (i64, i64) {
+        let first = (i64::from(seq), i64::from(timestamp));
+        self.newest = Some(first);
+        first
     }
 
     /// Forgets the stream (not the counters) after the sender restarted.

@@ -295,4 +295,3 @@ fn noise_suppression_removes_a_steady_fan_and_keeps_the_speech() {
         assert!(speech >= -3.0, "{level:?}: speech {speech:+.1} dB");
     }
 }
-

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use hearth_engine::events::EngineEvent;
 use hearth_engine::sfu_client::{Downlink, SfuClient, SfuClientConfig, Uplink};
+use hearth_engine::voice::VoiceEngine;
 use sfu_core::ids::ChannelId;
 
 // The load-test modules live in `hearth-bot/` beside this file, which stays where Cargo.toml
@@ -143,17 +144,15 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run_sfu(args: SfuArgs) -> anyhow::Result<()> {
-    let source = args.voice.source()?;
-    let sinks = args.voice.user_sinks()?;
+    // The same voice engine the app and `world` use: processing, talk gate, Opus, jitter
+    // buffers, the mix (and with `--record`, DIR/user-<id>.wav and DIR/mix.wav).
+    let (engine, _voice_events) = VoiceEngine::start(args.voice.voice_config()?)?;
     let config = SfuClientConfig {
         url: args.url,
         channel: ChannelId(args.channel),
         token: args.token,
-        uplink: Uplink::Voice {
-            source,
-            encoder: args.voice.encoder(),
-        },
-        downlink: Downlink::Decode(sinks),
+        uplink: Uplink::Engine(engine.clone()),
+        downlink: Downlink::Engine(engine.clone()),
         bind_ip: args.bind,
         tap: None,
     };
@@ -184,8 +183,8 @@ async fn run_sfu(args: SfuArgs) -> anyhow::Result<()> {
             }
         }
     }
-    // Give the receive tasks a moment to finish their WAV files.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Stopping the engine finishes its recordings.
+    engine.shutdown().await;
     Ok(())
 }
 

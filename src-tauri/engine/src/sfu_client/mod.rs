@@ -6,7 +6,6 @@ pub mod session;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
@@ -27,13 +26,9 @@ use crate::media::{downlink, uplink};
 use crate::voice::{Path, VoiceEngine};
 use session::{Action, SfuSession};
 
-pub use crate::voice::SinkFactory;
-
 /// What happens to the remote tracks this client receives.
 #[derive(Clone)]
 pub enum Downlink {
-    /// Each remote user's audio is decoded with Opus into the sink made for that user.
-    Decode(SinkFactory),
     /// Probes from every remote user are counted and timed in one recorder; nothing is decoded
     /// (load tests: a hundred decoders would swamp the machine being measured).
     Probe(Arc<ProbeRecorder>),
@@ -100,12 +95,14 @@ impl SfuClient {
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let (stop_tx, stop_rx) = watch::channel(false);
         let (speaking_tx, speaking_rx) = mpsc::channel(16);
-        let muted = Arc::new(AtomicBool::new(false));
+        let engine = match &config.uplink {
+            Uplink::Engine(engine) => Some(engine.clone()),
+            _ => None,
+        };
         tokio::spawn(uplink::run(
             config.uplink,
             peer.track.clone(),
             peer.ssrc,
-            muted.clone(),
             speaking_tx,
             stop_rx,
         ));
@@ -115,7 +112,7 @@ impl SfuClient {
             peer,
             downlink: config.downlink,
             events: events_tx,
-            muted,
+            engine,
             tap: config.tap,
             _stop: stop_tx,
         };
@@ -157,7 +154,8 @@ struct ClientActor {
     peer: MediaPeer,
     downlink: Downlink,
     events: mpsc::Sender<EngineEvent>,
-    muted: Arc<AtomicBool>,
+    /// The voice engine this client sends from: its self mute is the one switch.
+    engine: Option<VoiceEngine>,
     tap: Option<ProtocolTap>,
     /// Dropping it stops the uplink task.
     _stop: watch::Sender<bool>,
@@ -213,7 +211,9 @@ impl ClientActor {
                 command = commands.recv() => match command {
                     Some(Command::Request(message)) => self.session.request(message),
                     Some(Command::SetSelfMuted(muted)) => {
-                        self.muted.store(muted, Ordering::Relaxed);
+                        if let Some(engine) = &self.engine {
+                            engine.set_self_muted(muted);
+                        }
                         self.session.request(ClientMessage::MuteSelf(MuteSelf { muted }));
                     }
                     Some(Command::Leave) | None => self.session.leave(),
@@ -288,13 +288,6 @@ impl ClientActor {
             .try_send(EngineEvent::TrackAdded { user_id, kind });
         let events = self.events.clone();
         match &self.downlink {
-            Downlink::Decode(sinks) => {
-                let sink = sinks(user_id);
-                tokio::spawn(async move {
-                    downlink::run(track, sink).await;
-                    let _ = events.try_send(EngineEvent::TrackEnded { user_id });
-                });
-            }
             Downlink::Engine(engine) => {
                 let engine = engine.clone();
                 tokio::spawn(async move {

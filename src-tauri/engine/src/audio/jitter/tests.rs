@@ -608,6 +608,25 @@ fn sender_restart_starts_over() {
 }
 
 #[test]
+fn a_new_sender_behind_the_same_stream_starts_over() {
+    // An SFU forwarding a re-created producer: the sequence numbers start far behind, or go on
+    // while the timestamps start again lower. Either is a new stream, not late packets.
+    for (seq, ts) in [(5_000u16, 900_000u32), (20_001, 10)] {
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        jb.push(t0, 20_000, 480_000, &payload(1));
+        assert_eq!(jb.pop(t0), packet(1, 960));
+        jb.push(t0, seq, ts, &payload(2));
+        assert_eq!(
+            jb.pop(t0),
+            packet(2, 960),
+            "the new sender plays (seq {seq}, ts {ts})"
+        );
+        assert_eq!(jb.stats().late, 0);
+    }
+}
+
+#[test]
 fn below_target_a_missing_packet_is_waited_for() {
     let t0 = Instant::now();
     let s = Stream::new();
