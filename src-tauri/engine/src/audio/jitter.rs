@@ -196,12 +196,14 @@ impl JitterBuffer {
     pub fn push(&mut self, now: Instant, seq: u16, timestamp: u32, payload: &[u8]) {
         self.stats.received += 1;
         let (seq, timestamp) = self.unwrap(seq, timestamp);
+        // Every copy counts in the arrival statistics: when a voice arrives by two paths, the
+        // delay then covers the slower, which carries on alone when the faster one closes.
+        self.arrival.record(now, timestamp);
+        self.update_target();
         if self.packets.contains_key(&seq) {
             self.stats.duplicates += 1;
             return;
         }
-        self.arrival.record(now, timestamp);
-        self.update_target();
         if self.next_seq.is_some_and(|next| seq < next) {
             tracing::trace!(seq, "late packet dropped");
             self.stats.late += 1;

@@ -1,9 +1,12 @@
-//! One remote user as the listener hears them: a stream per network path (P2P, SFU), each with
-//! its own jitter buffer and Opus decoder, and the choice of which path is heard.
+//! One remote user as the listener hears them: one jitter buffer and Opus decoder, fed by every
+//! network path (P2P, SFU) the voice arrives on.
 //!
-//! During a switch from P2P to the SFU the same voice arrives twice. Both streams keep playing
-//! out in step, so the one not heard stays warm, and the listener hears the SFU stream as soon as
-//! it is playing: make before break, without doubling the voice.
+//! The sender encodes each frame once and sends it on every connection with the same sequence
+//! number and RTP timestamp (the SFU keeps both), so during a switch from P2P to the SFU the same
+//! frame arrives twice and the second copy is dropped as a duplicate. Whichever path delivers a
+//! frame first, it plays; when P2P closes, the SFU's copies are already in the buffer. The switch
+//! cannot open a gap however slowly one path starts: gapless by construction. Late copies from
+//! the slower path still count in the arrival statistics, so the buffer's delay covers it.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -14,8 +17,11 @@ use crate::audio::{JitterBuffer, JitterConfig, JitterStats, OpusDecoder, Playout
 
 /// Longest Opus frame: 120 ms at 48 kHz.
 const MAX_FRAME: usize = 5_760;
-/// A stream with no packets for this long is dropped.
+/// A path with no packets for this long is dropped.
 const STREAM_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+/// A path counts as delivering while its newest packet is at most this much older than the
+/// newest packet of any path.
+const PATH_FRESH: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The network path a remote voice arrives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -27,16 +33,22 @@ pub enum Path {
     Sfu,
 }
 
-/// One path's packets turned into PCM.
+/// The voice's packets, from every path, turned into PCM.
 struct Stream {
     jitter: JitterBuffer,
     decoder: Option<OpusDecoder>,
     /// Decoded audio not yet played.
     pcm: VecDeque<i16>,
     scratch: Vec<i16>,
-    /// The track ended: drop the stream once it has played out.
+}
+
+/// One path the voice arrives on.
+#[derive(Debug, Clone, Copy)]
+struct PathState {
+    path: Path,
+    /// The track ended: the path goes (its frames are already in the shared buffer).
     ended: bool,
-    /// When the last packet arrived.
+    /// When its last packet arrived.
     last_packet: Instant,
 }
 
@@ -54,8 +66,6 @@ impl Stream {
             decoder,
             pcm: VecDeque::with_capacity(MAX_FRAME * 2),
             scratch: vec![0; MAX_FRAME],
-            ended: false,
-            last_packet: Instant::now(),
         }
     }
 
@@ -114,8 +124,11 @@ pub struct RemoteStatus {
 /// A remote user's voice.
 pub struct RemoteVoice {
     config: JitterConfig,
-    /// At most one stream per path, P2P first.
-    streams: Vec<(Path, Stream)>,
+    stream: Stream,
+    /// The paths delivering it, P2P first.
+    paths: Vec<PathState>,
+    /// When the newest packet of any path arrived.
+    newest_packet: Option<Instant>,
     heard: Option<Path>,
 }
 
@@ -123,93 +136,100 @@ impl RemoteVoice {
     pub fn new(config: JitterConfig) -> Self {
         Self {
             config,
-            streams: Vec::with_capacity(2),
+            stream: Stream::new(config),
+            paths: Vec::with_capacity(2),
+            newest_packet: None,
             heard: None,
         }
     }
 
     /// A packet of this user's voice arrived on `path`.
     pub fn push(&mut self, now: Instant, path: Path, seq: u16, timestamp: u32, payload: &[u8]) {
-        // Kept sorted by path, P2P first.
-        let i = match self.streams.binary_search_by_key(&path, |(p, _)| *p) {
-            Ok(i) => i,
-            Err(i) => {
-                self.streams.insert(i, (path, Stream::new(self.config)));
-                i
+        if self.paths.is_empty() && !self.stream.jitter.is_playing() {
+            // The voice comes back after it went: start afresh (a new decoder too).
+            self.stream = Stream::new(self.config);
+        }
+        match self.paths.binary_search_by_key(&path, |p| p.path) {
+            Ok(i) => {
+                self.paths[i].ended = false;
+                self.paths[i].last_packet = now;
             }
-        };
-        let stream = &mut self.streams[i].1;
-        stream.ended = false;
-        stream.last_packet = now;
-        stream.jitter.push(now, seq, timestamp, payload);
+            Err(i) => self.paths.insert(
+                i,
+                PathState {
+                    path,
+                    ended: false,
+                    last_packet: now,
+                },
+            ),
+        }
+        self.newest_packet = Some(self.newest_packet.map_or(now, |t| t.max(now)));
+        self.stream.jitter.push(now, seq, timestamp, payload);
     }
 
-    /// The track on `path` ended; its stream goes once it has nothing left to play.
+    /// The track on `path` ended.
     pub fn end(&mut self, path: Path) {
-        for (p, s) in &mut self.streams {
-            if *p == path {
-                s.ended = true;
+        for p in &mut self.paths {
+            if p.path == path {
+                p.ended = true;
             }
         }
     }
 
-    /// Whether the stream on `path` is playing (buffered and not run dry).
+    /// Whether the voice is playing and `path` is delivering it.
     pub fn is_playing(&self, path: Path) -> bool {
-        self.streams
-            .iter()
-            .any(|(p, s)| *p == path && s.jitter.is_playing())
+        self.stream.jitter.is_playing()
+            && self
+                .paths
+                .iter()
+                .any(|p| p.path == path && self.is_fresh(p))
     }
 
-    /// Whether no stream is left.
+    fn is_fresh(&self, path: &PathState) -> bool {
+        self.newest_packet
+            .is_some_and(|newest| newest.saturating_duration_since(path.last_packet) <= PATH_FRESH)
+    }
+
+    /// Whether no path is left and nothing plays.
     pub fn is_gone(&self) -> bool {
-        self.streams.is_empty()
+        self.paths.is_empty() && !self.stream.jitter.is_playing()
     }
 
     pub fn status(&self) -> RemoteStatus {
         RemoteStatus {
             heard: self.heard,
-            paths: self.streams.iter().map(|(p, _)| *p).collect(),
+            paths: self.paths.iter().map(|p| p.path).collect(),
         }
     }
 
-    /// Jitter statistics of the stream on `path`.
+    /// Jitter statistics of the voice, if `path` delivers it (one buffer serves every path).
     pub fn stats(&self, path: Path) -> Option<JitterStats> {
-        self.streams
+        self.paths
             .iter()
-            .find(|(p, _)| *p == path)
-            .map(|(_, s)| s.jitter.stats())
+            .any(|p| p.path == path)
+            .then(|| self.stream.jitter.stats())
     }
 
     /// Plays the next `out.len()` samples of this voice into `out`; false when nothing is
-    /// playing (then `out` is silence). Every stream advances, heard or not.
+    /// playing (then `out` is silence).
     pub fn play(&mut self, now: Instant, out: &mut [i16]) -> bool {
-        // Decode before choosing, so a stream that starts playing in this period is heard from
-        // its first sample instead of losing it.
-        for (_, stream) in &mut self.streams {
-            stream.fill(now, out.len());
-        }
-        // The SFU wins once it plays: it is where the zone is going.
-        self.heard = self
-            .streams
-            .iter()
-            .rev()
-            .find(|(_, s)| s.jitter.is_playing())
-            .map(|(p, _)| *p);
+        self.stream.fill(now, out.len());
         out.fill(0);
-        for (path, stream) in &mut self.streams {
-            if Some(*path) == self.heard {
-                stream.take(out);
-            } else {
-                let n = out.len().min(stream.pcm.len());
-                stream.pcm.drain(..n);
-            }
-        }
-        // A stream goes when its track ended, or when nothing came for a while (the sender left
-        // or was muted; a new stream starts if it comes back), once it has played out.
-        self.streams.retain(|(_, s)| {
-            let idle = now.saturating_duration_since(s.last_packet) > STREAM_IDLE;
-            s.jitter.is_playing() || !(s.ended || idle)
-        });
+        self.stream.take(out);
+        // An ended path goes at once (its frames are in the buffer); a quiet one after a while
+        // (the sender left or was muted; it starts afresh if it comes back).
+        self.paths
+            .retain(|p| !p.ended && now.saturating_duration_since(p.last_packet) <= STREAM_IDLE);
+        // The SFU is named while it delivers: it is where the zone is going.
+        self.heard = if self.stream.jitter.is_playing() {
+            self.paths
+                .iter()
+                .rev()
+                .find(|p| self.is_fresh(p))
+                .map(|p| p.path)
+        } else {
+            None
+        };
         self.heard.is_some()
     }
 }

@@ -1,6 +1,7 @@
 //! Sans-IO tests of [`RemoteVoice`]: real Opus packets from a sine tone, pushed and played on a
 //! simulated clock (no sockets, no sleeping).
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::*;
@@ -307,5 +308,58 @@ fn a_stream_with_no_packets_for_two_seconds_goes() {
     assert!(
         play(&mut voice, start, back).playing,
         "the new stream plays"
+    );
+}
+
+#[test]
+fn the_switch_to_a_late_starting_sfu_path_has_no_gap_by_construction() {
+    // The SFU path starts 1 s late, its copies of each frame 10 ms behind the P2P ones, and
+    // P2P closes 40 ms after the SFU's first packet. The same frames arrive on both paths, so
+    // the buffer plays whichever copy comes first: nothing restarts at the switch.
+    let start = Instant::now();
+    let mut voice = RemoteVoice::new(JitterConfig::default());
+    let mut talker = Talker::new();
+    let (sfu_from, p2p_until) = (Duration::from_secs(1), Duration::from_millis(1_040));
+    let lag = Duration::from_millis(10);
+    let mut late: VecDeque<(Duration, (u16, u32, Vec<u8>))> = VecDeque::new();
+    let mut chunks = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    while elapsed < Duration::from_secs(3) {
+        let now = start + elapsed;
+        if elapsed.as_millis().is_multiple_of(20) {
+            let (seq, ts, payload) = talker.next_packet();
+            if elapsed < p2p_until {
+                voice.push(now, Path::P2p, seq, ts, &payload);
+            } else if elapsed == p2p_until {
+                voice.end(Path::P2p);
+            }
+            if elapsed >= sfu_from {
+                late.push_back((elapsed + lag, (seq, ts, payload)));
+            }
+        }
+        while let Some((_, (seq, ts, payload))) = late.front().filter(|(due, _)| *due <= elapsed) {
+            voice.push(now, Path::Sfu, *seq, *ts, payload);
+            late.pop_front();
+        }
+        chunks.push(play(&mut voice, start, now));
+        elapsed += TICK;
+    }
+    let gaps: Vec<Duration> = chunks
+        .iter()
+        .filter(|c| c.at >= Duration::from_millis(60) && c.rms < SILENT_RMS)
+        .map(|c| c.at)
+        .collect();
+    assert!(gaps.is_empty(), "silent 10 ms chunks at {gaps:?}");
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c.at > p2p_until && c.heard == Some(Path::Sfu)),
+        "the SFU carries the voice after P2P closed"
+    );
+    assert_eq!(voice.status().paths, vec![Path::Sfu]);
+    let stats = voice.stats(Path::Sfu).expect("the SFU delivers");
+    assert!(
+        stats.duplicates + stats.late > 0,
+        "the second copies were dropped: {stats:?}"
     );
 }
