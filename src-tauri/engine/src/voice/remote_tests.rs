@@ -16,6 +16,9 @@ const TICK_SAMPLES: usize = 480;
 /// A 10 ms chunk quieter than this counts as silent (the tone's RMS is about 0.35).
 const SILENT_RMS: f64 = 0.02;
 
+/// An RTP packet of voice: (sequence number, timestamp, Opus payload).
+type VoicePacket = (u16, u32, Vec<u8>);
+
 /// A remote user speaking a 440 Hz tone, one 20 ms Opus packet at a time, as RTP would carry it.
 struct Talker {
     source: SineSource,
@@ -41,7 +44,7 @@ impl Talker {
     }
 
     /// The next packet: (seq, timestamp, payload).
-    fn next_packet(&mut self) -> (u16, u32, Vec<u8>) {
+    fn next_packet(&mut self) -> VoicePacket {
         let mut pcm = [0i16; 960];
         self.source.read(&mut pcm);
         let mut out = [0u8; MAX_PACKET_BYTES];
@@ -321,7 +324,7 @@ fn the_switch_to_a_late_starting_sfu_path_has_no_gap_by_construction() {
     let mut talker = Talker::new();
     let (sfu_from, p2p_until) = (Duration::from_secs(1), Duration::from_millis(1_040));
     let lag = Duration::from_millis(10);
-    let mut late: VecDeque<(Duration, (u16, u32, Vec<u8>))> = VecDeque::new();
+    let mut late: VecDeque<(Duration, VoicePacket)> = VecDeque::new();
     let mut chunks = Vec::new();
     let mut elapsed = Duration::ZERO;
     while elapsed < Duration::from_secs(3) {
