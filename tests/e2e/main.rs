@@ -6,6 +6,7 @@ mod closing;
 mod devices;
 mod dspeak_browser;
 mod interop;
+mod limits;
 mod sfu_audio;
 mod sfu_control;
 mod sfu_protocol;

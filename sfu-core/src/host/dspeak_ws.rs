@@ -10,6 +10,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval};
 
+use super::limits::Guard;
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
 use super::ws::{self, Ending};
 use crate::dspeak::{Join, ServerMessage, decode_client};
@@ -56,9 +57,15 @@ pub fn join_from_query(auth: Option<&str>, channel_id: Option<&str>) -> Result<J
 }
 
 /// Serves one connection until it closes.
-pub async fn serve<S, E>(socket: S, conn: ConnId, join: Result<Join, QueryError>, sfu: SfuHandle)
-where
+pub async fn serve<S, E>(
+    socket: S,
+    conn: ConnId,
+    join: Result<Join, QueryError>,
+    sfu: SfuHandle,
+    guard: Guard,
+) where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
+    E: std::fmt::Display,
 {
     let (mut sink, mut stream) = socket.split();
     let join = match join {
@@ -88,7 +95,11 @@ where
     let ending = loop {
         tokio::select! {
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break Ending::Gone };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(error)) => break guard.ending_for(&error),
+                    None => break Ending::Gone,
+                };
                 last_heard = Instant::now();
                 let text = match frame {
                     Message::Text(text) => text.to_string(),

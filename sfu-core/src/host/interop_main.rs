@@ -199,10 +199,12 @@ pub(super) async fn upgrade(
         .next_conn
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let hub = state.hub.clone();
-    ws.on_upgrade(move |socket| async move {
-        tracing::debug!(link, sfu = %grant.sfu_name, "interop link");
-        serve(socket, link, hub).await;
-    })
+    ws.max_message_size(super::limits::INTEROP_MESSAGE)
+        .max_frame_size(super::limits::INTEROP_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            tracing::debug!(link, sfu = %grant.sfu_name, "interop link");
+            serve(socket, link, hub).await;
+        })
 }
 
 async fn serve(socket: WebSocket, link: u64, hub: HubHandle) {

@@ -42,6 +42,7 @@ pub(super) async fn serve(State(state): State<AppState>) -> impl IntoResponse {
             "hearth_sfu_worker_channels{{worker=\"{worker}\"}} {channels}"
         );
     }
+    body.push_str(&state.refusals.render());
     stats.forward_latency.render(
         &mut body,
         "hearth_sfu_forward_latency_seconds",

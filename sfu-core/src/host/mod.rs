@@ -7,6 +7,7 @@ mod histogram;
 pub mod interop_main;
 pub mod interop_sfu;
 pub mod lan;
+pub mod limits;
 mod metrics;
 mod outbox;
 mod placement;
@@ -95,6 +96,7 @@ impl RunningHost {
 #[derive(Clone)]
 struct AppState {
     sfu: SfuHandle,
+    refusals: Arc<limits::Refusals>,
     world: WorldHandle,
     next_conn: Arc<AtomicU64>,
     started: Instant,
@@ -199,6 +201,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
 
     let state = AppState {
         sfu: sfu.clone(),
+        refusals: Arc::default(),
         world: world.clone(),
         next_conn: Arc::new(AtomicU64::new(1)),
         started: Instant::now(),
@@ -319,13 +322,29 @@ fn announced_addr(udp: SocketAddr, public_ip: Option<IpAddr>) -> SocketAddr {
 async fn signal_upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
     let conn = ConnId(state.next_conn.fetch_add(1, Ordering::Relaxed));
     let sfu = state.sfu.clone();
+    let guard = state.guard(limits::Endpoint::Signal);
+    capped(ws, limits::SIGNAL_MESSAGE).on_upgrade(move |socket| async move {
+        tracing::debug!(%conn, "signal connection");
+        signal_ws::serve(socket, conn, sfu, guard).await;
+    })
+}
+
+/// The socket's read buffer and its caps on a message and a frame.
+fn capped(ws: WebSocketUpgrade, max_message: usize) -> WebSocketUpgrade {
     // Frames are small: tungstenite zero-fills its read buffer before every read, so its default
     // 128 KiB costs a third of the world server's CPU at 150 users.
     ws.read_buffer_size(WS_READ_BUFFER)
-        .on_upgrade(move |socket| async move {
-            tracing::debug!(%conn, "signal connection");
-            signal_ws::serve(socket, conn, sfu).await;
-        })
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
+}
+
+impl AppState {
+    fn guard(&self, endpoint: limits::Endpoint) -> limits::Guard {
+        limits::Guard {
+            endpoint,
+            refusals: self.refusals.clone(),
+        }
+    }
 }
 
 async fn dspeak_upgrade(
@@ -339,11 +358,11 @@ async fn dspeak_upgrade(
         query.get("auth").map(String::as_str),
         query.get("channelId").map(String::as_str),
     );
-    ws.read_buffer_size(WS_READ_BUFFER)
-        .on_upgrade(move |socket| async move {
-            tracing::debug!(%conn, "dspeak connection");
-            dspeak_ws::serve(socket, conn, join, sfu).await;
-        })
+    let guard = state.guard(limits::Endpoint::Dspeak);
+    capped(ws, limits::DSPEAK_MESSAGE).on_upgrade(move |socket| async move {
+        tracing::debug!(%conn, "dspeak connection");
+        dspeak_ws::serve(socket, conn, join, sfu, guard).await;
+    })
 }
 
 /// The address clients reach the HTTP listener on: `--public-ip`, else the bound address,
@@ -371,13 +390,11 @@ async fn world_upgrade(
         .and_then(|h| h.to_str().ok())
         .map(|host| format!("ws://{host}/signal"));
     let world = state.world.clone();
-    // Frames are small: tungstenite zero-fills its read buffer before every read, so its default
-    // 128 KiB costs a third of the world server's CPU at 150 users.
-    ws.read_buffer_size(WS_READ_BUFFER)
-        .on_upgrade(move |socket| async move {
-            tracing::debug!(%conn, %peer, "world connection");
-            world_ws::serve(socket, conn, peer.ip(), sfu_url, world).await;
-        })
+    let guard = state.guard(limits::Endpoint::World);
+    capped(ws, limits::WORLD_MESSAGE).on_upgrade(move |socket| async move {
+        tracing::debug!(%conn, %peer, "world connection");
+        world_ws::serve(socket, conn, peer.ip(), sfu_url, world, guard).await;
+    })
 }
 
 /// The main server's view of media presence (interop hub), for operators and tests.

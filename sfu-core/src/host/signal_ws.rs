@@ -10,6 +10,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, timeout};
 
+use super::limits::{BEFORE_SIGN_IN, Guard};
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
 use super::ws::{self, Ending};
 use crate::rate::{RateLimiter, Verdict};
@@ -27,18 +28,27 @@ const PING_INTERVAL: Duration = Duration::from_secs(10);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves one connection until it closes.
-pub async fn serve<S, E>(socket: S, conn: ConnId, sfu: SfuHandle)
+pub async fn serve<S, E>(socket: S, conn: ConnId, sfu: SfuHandle, guard: Guard)
 where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
+    E: std::fmt::Display,
 {
     let (mut sink, mut stream) = socket.split();
-    let join = match timeout(HANDSHAKE_TIMEOUT, first_text(&mut stream)).await {
+    let join = match timeout(HANDSHAKE_TIMEOUT, first_text(&mut stream, &guard)).await {
         Err(_) => Err((JoinErrorCode::InvalidMessage, 4000, "join timeout")),
-        Ok(None) => {
-            ws::finish(&mut sink, &mut stream, Ending::ClosedByClient).await;
+        Ok(Err(ending)) => {
+            let ending = match ending {
+                FirstFrame::Closed => Ending::ClosedByClient,
+                FirstFrame::Failed(ending) => ending,
+            };
+            ws::finish(&mut sink, &mut stream, ending).await;
             return;
         }
-        Ok(Some(text)) => match decode_client(&text) {
+        Ok(Ok(text)) if text.len() > BEFORE_SIGN_IN => {
+            ws::finish(&mut sink, &mut stream, guard.refuse_too_big()).await;
+            return;
+        }
+        Ok(Ok(text)) => match decode_client(&text) {
             Ok(ClientMessage::Join(join)) => Ok(join),
             Ok(_) => Err((JoinErrorCode::ExpectedJoin, 4001, "expected join")),
             Err(_) => Err((JoinErrorCode::InvalidMessage, 4000, "invalid message")),
@@ -72,7 +82,11 @@ where
     let ending = loop {
         tokio::select! {
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break Ending::Gone };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(error)) => break guard.ending_for(&error),
+                    None => break Ending::Gone,
+                };
                 last_heard = Instant::now();
                 let text = match frame {
                     Message::Text(text) => text,
@@ -137,19 +151,29 @@ where
     ws::finish(&mut sink, &mut stream, ending).await;
 }
 
-async fn first_text<S, E>(stream: &mut S) -> Option<String>
+/// Why no first message came.
+enum FirstFrame {
+    /// The client closed (or went) before sending one.
+    Closed,
+    /// The socket failed (a message over the socket's cap, say): end like this.
+    Failed(Ending),
+}
+
+async fn first_text<S, E>(stream: &mut S, guard: &Guard) -> Result<String, FirstFrame>
 where
     S: Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Display,
 {
-    while let Some(Ok(frame)) = stream.next().await {
+    while let Some(frame) = stream.next().await {
         match frame {
-            Message::Text(text) => return Some(text.to_string()),
-            Message::Binary(bytes) => return Some(String::from_utf8_lossy(&bytes).into_owned()),
-            Message::Close(_) => return None,
-            Message::Ping(_) | Message::Pong(_) => {}
+            Ok(Message::Text(text)) => return Ok(text.to_string()),
+            Ok(Message::Binary(bytes)) => return Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Ok(Message::Close(_)) => return Err(FirstFrame::Closed),
+            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Err(error) => return Err(FirstFrame::Failed(guard.ending_for(&error))),
         }
     }
-    None
+    Err(FirstFrame::Closed)
 }
 
 async fn send<K: Sink<Message> + Unpin>(

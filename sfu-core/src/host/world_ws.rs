@@ -5,6 +5,7 @@ use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 
+use super::limits::{BEFORE_SIGN_IN, Guard};
 use super::world_actor::{OUTBOUND_QUEUE, WorldCommand, WorldHandle, WorldOutbound};
 use super::ws::{self, Ending};
 use crate::sfu::ConnId;
@@ -17,8 +18,10 @@ pub async fn serve<S, E>(
     addr: std::net::IpAddr,
     sfu_url: Option<String>,
     world: WorldHandle,
+    guard: Guard,
 ) where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
+    E: std::fmt::Display,
 {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel(OUTBOUND_QUEUE);
@@ -34,16 +37,25 @@ pub async fn serve<S, E>(
         ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
+    // Until the world says CONNECTED, a stranger gets a few KiB per message.
+    let mut signed_in = false;
     let ending = loop {
         tokio::select! {
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break Ending::Gone };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(error)) => break guard.ending_for(&error),
+                    None => break Ending::Gone,
+                };
                 let text = match frame {
                     Message::Text(text) => text.to_string(),
                     Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                     Message::Close(_) => break Ending::ClosedByClient,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
+                if !signed_in && text.len() > BEFORE_SIGN_IN {
+                    break guard.refuse_too_big();
+                }
                 let command = match decode_client(&text) {
                     Ok(envelope) => WorldCommand::Message { conn, message: envelope.message },
                     Err(error) => WorldCommand::BadFrame { conn, error },
@@ -54,13 +66,17 @@ pub async fn serve<S, E>(
             }
             outbound = out_rx.recv() => match outbound {
                 Some(WorldOutbound::Message(message)) => {
+                    signed_in |= matches!(message, ServerMessage::Connected(_));
                     // Everything already queued goes out in one flush (one TCP write with
                     // TCP_NODELAY), not one write per presence broadcast.
                     let mut batch = vec![message];
                     let mut close = None;
                     while batch.len() < 256 {
                         match out_rx.try_recv() {
-                            Ok(WorldOutbound::Message(m)) => batch.push(m),
+                            Ok(WorldOutbound::Message(m)) => {
+                                signed_in |= matches!(m, ServerMessage::Connected(_));
+                                batch.push(m);
+                            }
                             Ok(WorldOutbound::Close { code, reason }) => { close = Some(Ending::close(code, reason)); break }
                             Err(_) => break,
                         }
