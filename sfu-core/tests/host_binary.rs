@@ -6,6 +6,9 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A token secret long enough for the host (32 bytes or more).
+const S: &str = "host-binary-test-secret-0123456789";
+
 use sfu_core::auth::{InteropTokenVerifier, SfuTokenVerifier, WorldTokenVerifier};
 use sfu_core::ids::ChannelId;
 use sfu_core::roles::Role;
@@ -46,7 +49,7 @@ fn listens_reports_health_and_metrics_and_stops_cleanly_on_sigterm() {
             "--udp",
             "127.0.0.1:0",
             "--secret",
-            "bin-test",
+            "bin-test-secret-of-at-least-32-bytes",
             "--log-format",
             "json",
         ])
@@ -142,7 +145,7 @@ fn token_subcommand_mints_a_token_the_sfu_accepts() {
             "3145728",
             "--moved",
             "--secret",
-            "s",
+            S,
         ])
         .output()
         .expect("hearth-host token runs");
@@ -156,7 +159,7 @@ fn token_subcommand_mints_a_token_the_sfu_accepts() {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs() as i64;
-    let grant = SfuTokenVerifier::new(b"s", "hearth")
+    let grant = SfuTokenVerifier::new(S.as_bytes(), "hearth")
         .verify_join(token.trim(), ChannelId(7), now)
         .expect("the minted token verifies");
     assert_eq!(grant.user.0, 42);
@@ -215,11 +218,11 @@ fn token_world_and_interop_mint_tokens_the_verifiers_accept() {
         "--ttl",
         "60",
         "--secret",
-        "s",
+        S,
         "--issuer",
         "lan",
     ]);
-    let grant = WorldTokenVerifier::new(b"s", "lan")
+    let grant = WorldTokenVerifier::new(S.as_bytes(), "lan")
         .verify(&token, unix_now())
         .expect("the world token verifies");
     assert_eq!(grant.user_id.to_string(), user, "--user becomes user_id");
@@ -230,14 +233,14 @@ fn token_world_and_interop_mint_tokens_the_verifiers_accept() {
         ("Ada", "fox")
     );
     assert!(
-        WorldTokenVerifier::new(b"s", "lan")
+        WorldTokenVerifier::new(S.as_bytes(), "lan")
             .verify(&token, unix_now() + 63)
             .is_err(),
         "--ttl 60 must bound the token"
     );
 
-    let defaults = mint(&["world", "--secret", "s"]);
-    let grant = WorldTokenVerifier::new(b"s", "hearth")
+    let defaults = mint(&["world", "--secret", S]);
+    let grant = WorldTokenVerifier::new(S.as_bytes(), "hearth")
         .verify(&defaults, unix_now())
         .expect("a world token with default claims verifies");
     assert!(
@@ -247,13 +250,13 @@ fn token_world_and_interop_mint_tokens_the_verifiers_accept() {
     assert_eq!(grant.roles, [Role::Guest], "roles default to Guest");
     assert_eq!(grant.display_name, "Guest", "the name defaults to Guest");
 
-    let interop = mint(&["interop", "--name", "sfu-eu-1", "--secret", "s"]);
-    let grant = InteropTokenVerifier::new(b"s", "hearth")
+    let interop = mint(&["interop", "--name", "sfu-eu-1", "--secret", S]);
+    let grant = InteropTokenVerifier::new(S.as_bytes(), "hearth")
         .verify(&format!("Bearer {interop}"), unix_now())
         .expect("the interop token verifies");
     assert_eq!(grant.sfu_name, "sfu-eu-1", "--name becomes sub");
     assert!(
-        WorldTokenVerifier::new(b"s", "hearth")
+        WorldTokenVerifier::new(S.as_bytes(), "hearth")
             .verify(&interop, unix_now())
             .is_err(),
         "an interop token is no world token"
@@ -263,7 +266,7 @@ fn token_world_and_interop_mint_tokens_the_verifiers_accept() {
 #[test]
 fn token_world_refuses_an_unknown_role() {
     let output = Command::new(BIN)
-        .args(["token", "world", "--roles", "Owner", "--secret", "s"])
+        .args(["token", "world", "--roles", "Owner", "--secret", S])
         .output()
         .expect("hearth-host token runs");
     assert!(
@@ -275,4 +278,30 @@ fn token_world_refuses_an_unknown_role() {
         stderr.contains("Owner"),
         "the error names the bad role: {stderr}"
     );
+}
+
+#[test]
+fn a_short_secret_is_refused_with_a_sentence() {
+    for args in [
+        vec![
+            "--secret",
+            "dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--udp",
+            "127.0.0.1:0",
+        ],
+        vec!["token", "world", "--secret", "dev"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hearth-host"))
+            .args(&args)
+            .output()
+            .expect("hearth-host runs");
+        assert!(!out.status.success(), "{args:?} must fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("at least 32"),
+            "{args:?}: the refusal says why: {stderr}"
+        );
+    }
 }

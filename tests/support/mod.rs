@@ -26,7 +26,7 @@ use sfu_core::perms::Permissions;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-pub const SECRET: &[u8] = b"e2e-test-secret";
+pub const SECRET: &[u8] = b"e2e-test-secret-of-at-least-32-bytes";
 pub const ISSUER: &str = "hearth";
 pub const INVITE: &str = "e2e-invite";
 pub const TURN_SECRET: &[u8] = b"e2e-turn-secret";

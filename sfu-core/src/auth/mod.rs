@@ -16,6 +16,7 @@
 mod claims;
 mod interop_token;
 mod jwt;
+mod secret;
 mod sfu_token;
 mod turn;
 mod world_token;
@@ -25,6 +26,7 @@ pub use interop_token::{
     mint_interop_token,
 };
 pub use jwt::{Audience, MintTokenError, mint_hs256};
+pub use secret::{MIN_SECRET_BYTES, WeakSecret, check_secret};
 pub use sfu_token::{
     JoinGrant, SFU_AUDIENCE, SFU_TOKEN_TYPE, SfuClaims, SfuTokenRequest, SfuTokenVerifier,
     TIME_LEEWAY_SECS, mint_sfu_token,

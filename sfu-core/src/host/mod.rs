@@ -110,6 +110,7 @@ struct AppState {
 
 /// Binds the listeners and starts the host's actors.
 pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
+    crate::auth::check_secret(&config.secret)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding the HTTP listener on {}", config.listen))?;

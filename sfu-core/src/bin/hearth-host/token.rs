@@ -80,8 +80,19 @@ pub fn run(command: TokenCommand) -> anyhow::Result<()> {
         .context("reading the clock")?
         .as_secs();
     let now = i64::try_from(now).context("the clock is past the year 292 billion")?;
+    sfu_core::auth::check_secret(command.signing().secret.as_bytes())?;
     println!("{}", mint(command, now));
     Ok(())
+}
+
+impl TokenCommand {
+    fn signing(&self) -> &Signing {
+        match self {
+            TokenCommand::Sfu { signing, .. }
+            | TokenCommand::World { signing, .. }
+            | TokenCommand::Interop { signing, .. } => signing,
+        }
+    }
 }
 
 /// The token `command` describes, issued at `now_unix`.
