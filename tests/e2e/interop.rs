@@ -16,18 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 async fn get_json(addr: SocketAddr, path: &str) -> anyhow::Result<Value> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    Ok(serde_json::from_str(body)?)
+    hearth_e2e::get_operator_json(addr, path).await
 }
 
 /// The SFU's real channels and the main side's view, as comparable lists.

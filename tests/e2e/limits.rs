@@ -136,3 +136,31 @@ async fn oversized_messages_are_refused_on_every_door_while_users_carry_on() -> 
     host.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_endpoints_need_an_operator_token() -> anyhow::Result<()> {
+    let host = host().await?;
+    let interop = sfu_core::auth::mint_interop_token(
+        hearth_e2e::SECRET,
+        hearth_e2e::ISSUER,
+        "sfu",
+        60,
+        hearth_e2e::unix_now(),
+    );
+    for path in ["/api/sfu/channels", "/api/interop/presence"] {
+        for bearer in [None, Some("not-a-token"), Some(interop.as_str())] {
+            let response = hearth_e2e::get_with(host.http_addr, path, bearer).await?;
+            assert!(
+                response.starts_with("HTTP/1.1 401"),
+                "{path} with {bearer:?}: {response}"
+            );
+        }
+        let body = hearth_e2e::get_operator_json(host.http_addr, path).await?;
+        assert!(
+            body["channels"].is_array() || body["channels"].is_object(),
+            "{path}: {body}"
+        );
+    }
+    host.shutdown().await;
+    Ok(())
+}

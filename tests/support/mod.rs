@@ -39,15 +39,38 @@ pub const MEMBER: Permissions = Permissions::MOVED_GRANT;
 
 /// The response (head and body) to a bare HTTP/1.1 `GET path` on `addr`.
 pub async fn get_text(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    get_with(addr, path, None).await
+}
+
+/// [`get_text`] with `Authorization: Bearer <bearer>` when given.
+pub async fn get_with(
+    addr: SocketAddr,
+    path: &str,
+    bearer: Option<&str>,
+) -> anyhow::Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let auth = bearer.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut body = String::new();
     tokio::time::timeout(WAIT, stream.read_to_string(&mut body))
         .await
         .with_context(|| format!("reading GET {path}"))??;
     Ok(body)
+}
+
+/// An operator token for the test hosts (`/api/sfu/channels`, `/api/interop/presence`).
+pub fn operator_token() -> String {
+    sfu_core::auth::mint_operator_token(SECRET, ISSUER, "e2e", 600, unix_now())
+}
+
+/// An operator-only endpoint's JSON body.
+pub async fn get_operator_json(addr: SocketAddr, path: &str) -> anyhow::Result<serde_json::Value> {
+    let response = get_with(addr, path, Some(&operator_token())).await?;
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).with_context(|| format!("GET {path}: {response}"))
 }
 
 /// Starts a host on loopback with ephemeral ports.

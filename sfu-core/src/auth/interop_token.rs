@@ -1,5 +1,7 @@
 //! The interop token (SPEC section 5): an SFU dialling `/dspeak/interop` presents it as
-//! `Authorization: Bearer <JWT>`; the main server refuses the link without it.
+//! `Authorization: Bearer <JWT>`; the main server refuses the link without it. An operator token
+//! has the same shape with its own `typ` and audience: it opens the operator-only endpoints
+//! (`/api/sfu/channels`, `/api/interop/presence`), and neither kind opens the other's door.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,8 @@ use super::jwt::{Audience, Hs256Key, mint_hs256};
 pub const INTEROP_TOKEN_TYPE: &str = "interop";
 /// The audience an interop token must name.
 pub const INTEROP_AUDIENCE: &str = "interop";
+/// The `typ` claim, and the audience, of an operator token.
+pub const OPERATOR_TOKEN_TYPE: &str = "operator";
 
 /// The claims of an interop token as they travel in the JWT payload (the wire form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,11 +56,26 @@ pub struct InteropTokenVerifier {
 impl InteropTokenVerifier {
     /// A verifier for tokens signed with `secret` (HS256) and issued by `issuer`.
     pub fn new(secret: &[u8], issuer: impl Into<String>) -> Self {
+        Self::of_type(secret, issuer, INTEROP_TOKEN_TYPE, INTEROP_AUDIENCE)
+    }
+
+    /// A verifier for operator tokens (same shape; `typ` and `aud` are `"operator"`); the
+    /// grant's name is the operator's.
+    pub fn for_operators(secret: &[u8], issuer: impl Into<String>) -> Self {
+        Self::of_type(secret, issuer, OPERATOR_TOKEN_TYPE, OPERATOR_TOKEN_TYPE)
+    }
+
+    fn of_type(
+        secret: &[u8],
+        issuer: impl Into<String>,
+        typ: &'static str,
+        audience: &'static str,
+    ) -> Self {
         Self {
             key: Hs256Key::new(secret),
             rules: ClaimRules {
-                typ: INTEROP_TOKEN_TYPE,
-                audience: INTEROP_AUDIENCE,
+                typ,
+                audience,
                 issuer: issuer.into(),
             },
         }
@@ -94,11 +113,47 @@ pub fn mint_interop_token(
     ttl_secs: u64,
     now_unix: i64,
 ) -> String {
+    mint_of_type(
+        (INTEROP_TOKEN_TYPE, INTEROP_AUDIENCE),
+        secret,
+        issuer,
+        sfu_name,
+        ttl_secs,
+        now_unix,
+    )
+}
+
+/// Mints an HS256 operator token for `operator` (`hearth-host token operator`, tests).
+pub fn mint_operator_token(
+    secret: &[u8],
+    issuer: &str,
+    operator: &str,
+    ttl_secs: u64,
+    now_unix: i64,
+) -> String {
+    mint_of_type(
+        (OPERATOR_TOKEN_TYPE, OPERATOR_TOKEN_TYPE),
+        secret,
+        issuer,
+        operator,
+        ttl_secs,
+        now_unix,
+    )
+}
+
+fn mint_of_type(
+    (typ, audience): (&str, &str),
+    secret: &[u8],
+    issuer: &str,
+    subject: &str,
+    ttl_secs: u64,
+    now_unix: i64,
+) -> String {
     let ttl = i64::try_from(ttl_secs).unwrap_or(i64::MAX);
     let claims = InteropClaims {
-        sub: sfu_name.to_owned(),
-        typ: INTEROP_TOKEN_TYPE.to_owned(),
-        aud: Audience::One(INTEROP_AUDIENCE.to_owned()),
+        sub: subject.to_owned(),
+        typ: typ.to_owned(),
+        aud: Audience::One(audience.to_owned()),
         iss: issuer.to_owned(),
         exp: now_unix.saturating_add(ttl),
         iat: Some(now_unix),
@@ -212,5 +267,33 @@ mod tests {
             joined.is_err(),
             "an interop token must not join a channel, got {joined:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod operator_tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"hearth-test-secret-0123456789abcdef";
+
+    #[test]
+    fn an_operator_token_opens_only_the_operator_door() {
+        let operator = mint_operator_token(SECRET, "hearth", "ops", 60, 1_000);
+        let interop = mint_interop_token(SECRET, "hearth", "sfu-1", 60, 1_000);
+        let operators = InteropTokenVerifier::for_operators(SECRET, "hearth");
+        let links = InteropTokenVerifier::new(SECRET, "hearth");
+        assert_eq!(
+            operators.verify(&operator, 1_000).map(|g| g.sfu_name),
+            Ok("ops".to_owned())
+        );
+        assert!(
+            operators.verify(&interop, 1_000).is_err(),
+            "an SFU is no operator"
+        );
+        assert!(
+            links.verify(&operator, 1_000).is_err(),
+            "an operator is no SFU"
+        );
+        assert!(operators.verify(&operator, 2_000).is_err(), "it expires");
     }
 }

@@ -23,7 +23,7 @@ mod world_token;
 
 pub use interop_token::{
     INTEROP_AUDIENCE, INTEROP_TOKEN_TYPE, InteropClaims, InteropGrant, InteropTokenVerifier,
-    mint_interop_token,
+    OPERATOR_TOKEN_TYPE, mint_interop_token, mint_operator_token,
 };
 pub use jwt::{Audience, MintTokenError, mint_hs256};
 pub use secret::{MIN_SECRET_BYTES, WeakSecret, check_secret};

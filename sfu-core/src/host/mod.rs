@@ -398,13 +398,38 @@ async fn world_upgrade(
     })
 }
 
+/// The 401 for a request without an operator token (`Authorization: Bearer`), or None when it
+/// has one. These endpoints list every user and channel: strangers on the LAN get nothing.
+fn operator_refusal(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let verifier = crate::auth::InteropTokenVerifier::for_operators(&state.secret, &*state.issuer);
+    let error = verifier.verify(token, sfu_actor::now().unix_secs()).err()?;
+    tracing::info!(%error, "operator endpoint refused");
+    Some(
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            "an operator token is required (hearth-host token operator)",
+        )
+            .into_response(),
+    )
+}
+
 /// The main server's view of media presence (interop hub), for operators and tests.
-async fn interop_presence(State(state): State<AppState>) -> Response {
+async fn interop_presence(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = operator_refusal(&state, &headers) {
+        return refused;
+    }
     axum::Json(state.hub.snapshot().await).into_response()
 }
 
 /// What the SFU really has: every active channel with its users, and the interop link's state.
-async fn sfu_channels(State(state): State<AppState>) -> Response {
+async fn sfu_channels(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = operator_refusal(&state, &headers) {
+        return refused;
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let channels = if state
         .sfu

@@ -4,7 +4,8 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use sfu_core::auth::{
-    SfuTokenRequest, WorldTokenRequest, mint_interop_token, mint_sfu_token, mint_world_token,
+    SfuTokenRequest, WorldTokenRequest, mint_interop_token, mint_operator_token, mint_sfu_token,
+    mint_world_token,
 };
 use sfu_core::ids::{ChannelId, UserId};
 use sfu_core::perms::Permissions;
@@ -57,6 +58,15 @@ pub enum TokenCommand {
         #[command(flatten)]
         signing: Signing,
     },
+    /// An operator token (`typ=operator`) for `/api/sfu/channels` and `/api/interop/presence`
+    /// (`Authorization: Bearer <token>`).
+    Operator {
+        /// Who operates (the `sub` claim).
+        #[arg(long, default_value = "operator")]
+        name: String,
+        #[command(flatten)]
+        signing: Signing,
+    },
 }
 
 /// Key, issuer and lifetime, shared by every token kind.
@@ -90,7 +100,8 @@ impl TokenCommand {
         match self {
             TokenCommand::Sfu { signing, .. }
             | TokenCommand::World { signing, .. }
-            | TokenCommand::Interop { signing, .. } => signing,
+            | TokenCommand::Interop { signing, .. }
+            | TokenCommand::Operator { signing, .. } => signing,
         }
     }
 }
@@ -142,6 +153,13 @@ fn mint(command: TokenCommand, now_unix: i64) -> String {
                 now_unix,
             )
         }
+        TokenCommand::Operator { name, signing } => mint_operator_token(
+            signing.secret.as_bytes(),
+            &signing.issuer,
+            &name,
+            signing.ttl,
+            now_unix,
+        ),
         TokenCommand::Interop { name, signing } => mint_interop_token(
             signing.secret.as_bytes(),
             &signing.issuer,
