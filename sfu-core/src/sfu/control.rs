@@ -141,6 +141,24 @@ impl Sfu {
             }
             ClientMessage::Move(m) => {
                 let channel = self.require(conn, Permissions::VOICE_MOVE_MEMBERS, "MoveMembers")?;
+                let mover = self.peer_mut(conn)?;
+                if mover.user == m.user {
+                    return Err((
+                        ErrorCode::PermissionDenied,
+                        "a user cannot move itself; leave and join the other channel".into(),
+                    ));
+                }
+                // Moving someone into a channel needs MoveMembers there too, and a token names one
+                // channel: only Administrator holds the permission in every channel.
+                if m.channel != channel && !mover.perms.allows(Permissions::ADMINISTRATOR) {
+                    return Err((
+                        ErrorCode::PermissionDenied,
+                        format!(
+                            "moving to channel {} needs MoveMembers there (Administrator)",
+                            m.channel.0
+                        ),
+                    ));
+                }
                 self.require_present(m.user, channel)?;
                 self.move_user(now, m.user, channel, m.channel);
                 Ok(())
@@ -201,7 +219,9 @@ impl Sfu {
     }
 
     /// Moves `user` from `channel` to `to`: it gets a 512 with a `moved=true` token for `to`
-    /// (when the host can mint one) and is disconnected. Returns whether it was there.
+    /// (when the host can mint one) and is disconnected. Returns whether it was there. The
+    /// token grants what `moved=true` grants (Connect, Speak, Video) and nothing the user held
+    /// in `channel`: a moderator moved elsewhere is no moderator there.
     pub fn move_user(
         &mut self,
         now: Now,
@@ -212,10 +232,7 @@ impl Sfu {
         let Some(target) = self.find_peer(user, channel) else {
             return false;
         };
-        let perms = self
-            .peers
-            .get(&target)
-            .map_or(Permissions::NONE, |p| p.perms);
+        let perms = Permissions::NONE;
         let sfu_token = self.config.minting.as_ref().map(|(secret, issuer)| {
             let request = SfuTokenRequest {
                 user,

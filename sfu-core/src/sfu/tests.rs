@@ -31,6 +31,7 @@ impl Harness {
         let addr = "127.0.0.1:5000".parse().expect("literal address");
         let mut config = SfuConfig::new(vec![addr], SfuTokenVerifier::new(SECRET, "hearth"));
         config.max_channel_peers = max;
+        config.minting = Some((SECRET.to_vec(), "hearth".to_owned()));
         Self {
             sfu: Sfu::new(config),
             t0: Instant::now(),
@@ -60,10 +61,14 @@ impl Harness {
     }
 
     fn join(&mut self, conn: u64, user: i64, channel: i64) {
+        self.join_as(conn, user, channel, Permissions::MOVED_GRANT);
+    }
+
+    fn join_as(&mut self, conn: u64, user: i64, channel: i64, perms: Permissions) {
         let request = SfuTokenRequest {
             user: UserId(user),
             channel: ChannelId(channel),
-            perms: Permissions::MOVED_GRANT,
+            perms,
             moved: false,
             ttl_secs: 60,
         };
@@ -395,4 +400,70 @@ fn an_explicit_speaking_event_is_relayed_even_when_levels_said_so_already() {
         !h.take_for(2).contains(&speaking(10, true)),
         "a repeated \"1\" changes nothing and is not relayed again"
     );
+}
+
+fn move_to(user: i64, channel: i64) -> ClientMessage {
+    ClientMessage::Move(crate::signal::MoveUser {
+        user: UserId(user),
+        channel: ChannelId(channel),
+    })
+}
+
+fn refused(messages: &[ServerMessage]) -> bool {
+    messages.iter().any(|m| {
+        matches!(m, ServerMessage::Error(e) if e.code == crate::signal::ErrorCode::PermissionDenied)
+    })
+}
+
+#[test]
+fn a_user_cannot_move_itself_nor_a_moderator_across_channels_without_administrator() {
+    let mut h = Harness::new();
+    let moderator = Permissions::MOVED_GRANT | Permissions::VOICE_MOVE_MEMBERS;
+    h.join_as(1, 1, 7, Permissions::ADMINISTRATOR);
+    h.join_as(2, 2, 7, moderator);
+    h.join(3, 3, 7);
+    h.take_for(1);
+    h.take_for(2);
+    h.take_for(3);
+    // Itself, even as Administrator: refused, still in the channel.
+    h.send(1, move_to(1, 9));
+    assert!(refused(&h.take_for(1)), "a self-move is refused");
+    // MoveMembers in channel 7 says nothing about channel 9.
+    h.send(2, move_to(3, 9));
+    assert!(
+        refused(&h.take_for(2)),
+        "no cross-channel move without Administrator"
+    );
+    assert!(
+        !h.take_for(3)
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Moved(_))),
+        "the target saw nothing"
+    );
+    assert_eq!(h.sfu.channel_users(ChannelId(7)).len(), 3, "nobody left");
+}
+
+#[test]
+fn a_moved_user_gets_only_the_moved_grant_in_the_destination() {
+    let mut h = Harness::new();
+    // The target moderates channel 7; moved to 9 it must not moderate there.
+    let moderator = Permissions::MOVED_GRANT
+        | Permissions::VOICE_MUTE_MEMBERS
+        | Permissions::VOICE_MOVE_MEMBERS;
+    h.join_as(1, 1, 7, Permissions::ADMINISTRATOR);
+    h.join_as(2, 2, 7, moderator);
+    h.send(1, move_to(2, 9));
+    let token = h
+        .take_for(2)
+        .into_iter()
+        .find_map(|m| match m {
+            ServerMessage::Moved(moved) => moved.sfu_token,
+            _ => None,
+        })
+        .expect("a moved=true token for channel 9");
+    let grant = SfuTokenVerifier::new(SECRET, "hearth")
+        .verify_join(&token, ChannelId(9), UNIX0 / 1000)
+        .expect("the token joins channel 9");
+    assert_eq!(grant.perms, Permissions::MOVED_GRANT);
+    assert!(grant.moved);
 }
