@@ -64,6 +64,8 @@ pub struct JoinGrant {
     pub perms: Permissions,
     /// The user arrives through a move: the channel's block list does not apply to them.
     pub moved: bool,
+    /// When the token was issued (`iat`, unix seconds), when it says.
+    pub issued_at: Option<i64>,
 }
 
 /// Checks SFU tokens signed with the host secret (SPEC section 2).
@@ -118,6 +120,7 @@ impl SfuTokenVerifier {
                 perms
             },
             moved: claims.moved,
+            issued_at: claims.iat,
         })
     }
 

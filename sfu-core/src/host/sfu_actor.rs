@@ -384,9 +384,7 @@ impl SfuActor {
                 reason,
                 done,
             } => {
-                let found = self
-                    .sfu
-                    .force_disconnect(Instant::now(), user, channel, &reason);
+                let found = self.sfu.force_disconnect(now(), user, channel, &reason);
                 let _ = done.send(found);
             }
             SfuCommand::ServerMute {

@@ -344,13 +344,18 @@ impl Sfu {
 
     /// Disconnects `user` from `channel` on behalf of the main server (interop
     /// `force_disconnect`): the user gets a 510 notice with `reason`. Returns whether they were there.
+    ///
+    /// The tokens the user holds for `channel` stop working too (those issued up to now): a
+    /// user kicked or removed cannot come back with the promotion token it still has, and one
+    /// who walks back in gets a fresh token.
     pub fn force_disconnect(
         &mut self,
-        now: Instant,
+        now: Now,
         user: UserId,
         channel: ChannelId,
         reason: &str,
     ) -> bool {
+        self.policies.get_mut(channel).revoke(user, now.unix_secs());
         let Some(conn) = self.find_peer(user, channel) else {
             return false;
         };
@@ -358,8 +363,8 @@ impl Sfu {
             user_id: user,
             reason: reason.to_owned(),
         });
-        self.remove_peer(now, conn, LeaveReason::Forced, Some(notice));
-        self.drive(now);
+        self.remove_peer(now.instant, conn, LeaveReason::Forced, Some(notice));
+        self.drive(now.instant);
         true
     }
 
@@ -427,6 +432,14 @@ impl Sfu {
                 .is_some_and(|p| p.is_blocked(grant.user))
         {
             return Err(JoinErrorCode::Blocked);
+        }
+        if self
+            .policies
+            .get(channel)
+            .is_some_and(|p| p.is_revoked(grant.user, grant.issued_at))
+        {
+            tracing::debug!(%conn, user = grant.user.0, "revoked token refused");
+            return Err(JoinErrorCode::Unauthorized);
         }
         if let Some(old) = self.find_peer(grant.user, channel) {
             let notice = ServerMessage::Kicked(crate::signal::Kicked {

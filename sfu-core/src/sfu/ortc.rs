@@ -171,11 +171,16 @@ impl Sfu {
                 "Unauthorized: auth must be a valid SFU token ({e})"
             )),
             Err(_) => match join.auth.trim().parse::<i64>() {
+                // A bare id proves nothing: it never takes the place of a signed-in user.
+                Ok(user) if self.find_peer(UserId(user), join.channel).is_some() => Err(format!(
+                    "Unauthorized: user {user} is signed in here; a bare user id cannot replace them"
+                )),
                 Ok(user) if user > 0 => Ok(crate::auth::JoinGrant {
                     user: UserId(user),
                     channel: join.channel,
                     perms: OPEN_PERMS,
                     moved: false,
+                    issued_at: None,
                 }),
                 _ => Err("Unauthorized: auth must be an SFU token or a positive user id".into()),
             },

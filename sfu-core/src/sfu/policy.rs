@@ -13,6 +13,9 @@ use crate::perms::Permissions;
 #[derive(Debug, Default)]
 pub struct ChannelPolicy {
     blocked: HashSet<UserId>,
+    /// Users whose tokens issued up to this unix second no longer join (kicked from the world,
+    /// removed from the zone, gone from it): a token still held is worth nothing.
+    revoked: std::collections::HashMap<UserId, i64>,
     server_muted: HashSet<UserId>,
     deafened: HashSet<UserId>,
 }
@@ -20,6 +23,19 @@ pub struct ChannelPolicy {
 impl ChannelPolicy {
     pub fn is_blocked(&self, user: UserId) -> bool {
         self.blocked.contains(&user)
+    }
+
+    /// Refuses `user`'s tokens issued at or before `at_unix` from now on.
+    pub fn revoke(&mut self, user: UserId, at_unix: i64) {
+        let at = self.revoked.entry(user).or_insert(at_unix);
+        *at = (*at).max(at_unix);
+    }
+
+    /// Whether a token of `user` issued at `issued_at` (unix seconds; None: unknown) was revoked.
+    pub fn is_revoked(&self, user: UserId, issued_at: Option<i64>) -> bool {
+        self.revoked
+            .get(&user)
+            .is_some_and(|at| issued_at.is_none_or(|iat| iat <= *at))
     }
 
     pub fn is_server_muted(&self, user: UserId) -> bool {

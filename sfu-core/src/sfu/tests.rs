@@ -15,6 +15,18 @@ use crate::signal::{ClientMessage, Join, JoinAck, ServerMessage, SessionDescript
 const SECRET: &[u8] = b"unit-secret";
 const UNIX0: i64 = 1_700_000_000_000;
 
+/// A join token for `user` in `channel`, issued at `iat` (unix seconds).
+fn token_issued(user: i64, channel: i64, perms: Permissions, iat: i64) -> String {
+    let request = SfuTokenRequest {
+        user: UserId(user),
+        channel: ChannelId(channel),
+        perms,
+        moved: false,
+        ttl_secs: 600,
+    };
+    mint_sfu_token(SECRET, "hearth", &request, iat)
+}
+
 struct Harness {
     sfu: Sfu,
     t0: Instant,
@@ -65,14 +77,11 @@ impl Harness {
     }
 
     fn join_as(&mut self, conn: u64, user: i64, channel: i64, perms: Permissions) {
-        let request = SfuTokenRequest {
-            user: UserId(user),
-            channel: ChannelId(channel),
-            perms,
-            moved: false,
-            ttl_secs: 60,
-        };
-        let token = mint_sfu_token(SECRET, "hearth", &request, UNIX0 / 1000);
+        let token = token_issued(user, channel, perms, UNIX0 / 1000);
+        self.join_with(conn, channel, token);
+    }
+
+    fn join_with(&mut self, conn: u64, channel: i64, token: String) {
         let now = self.now();
         self.sfu.handle_join(
             now,
@@ -466,4 +475,54 @@ fn a_moved_user_gets_only_the_moved_grant_in_the_destination() {
         .expect("the token joins channel 9");
     assert_eq!(grant.perms, Permissions::MOVED_GRANT);
     assert!(grant.moved);
+}
+
+fn join_refused(messages: &[ServerMessage]) -> Option<crate::signal::JoinErrorCode> {
+    messages.iter().find_map(|m| match m {
+        ServerMessage::JoinAck(ack) => ack.error,
+        _ => None,
+    })
+}
+
+#[test]
+fn a_user_forced_off_a_channel_cannot_rejoin_with_the_token_it_still_holds() {
+    let mut h = Harness::new();
+    let held = token_issued(5, 7, Permissions::MOVED_GRANT, UNIX0 / 1000);
+    h.join_with(1, 7, held.clone());
+    assert_eq!(
+        join_refused(&h.take_for(1)),
+        None,
+        "the first join succeeds"
+    );
+    // Removed from the zone (or kicked from the world), a second later.
+    h.advance(1_000);
+    let now = h.now();
+    assert!(
+        h.sfu
+            .force_disconnect(now, UserId(5), ChannelId(7), "removed")
+    );
+    h.collect();
+    assert!(h.sfu.channel_users(ChannelId(7)).is_empty());
+    h.join_with(2, 7, held);
+    assert_eq!(
+        join_refused(&h.take_for(2)),
+        Some(crate::signal::JoinErrorCode::Unauthorized),
+        "the held promotion token is revoked"
+    );
+    // Walking back in later, the user gets a fresh token: it joins.
+    h.advance(1_000);
+    let fresh = token_issued(5, 7, Permissions::MOVED_GRANT, h.now().unix_secs());
+    h.join_with(3, 7, fresh);
+    assert_eq!(
+        join_refused(&h.take_for(3)),
+        None,
+        "a token issued after the removal joins"
+    );
+    // Another channel is not affected.
+    h.join_with(
+        4,
+        8,
+        token_issued(5, 8, Permissions::MOVED_GRANT, UNIX0 / 1000),
+    );
+    assert_eq!(join_refused(&h.take_for(4)), None);
 }

@@ -69,6 +69,7 @@ fn member_grant() -> JoinGrant {
         channel: CHANNEL,
         perms: MEMBER,
         moved: false,
+        issued_at: Some(NOW),
     }
 }
 
@@ -362,6 +363,7 @@ fn minted_token_has_the_wire_shape_and_verifies() {
         channel: CHANNEL,
         perms,
         moved: true,
+        issued_at: Some(NOW),
     };
     assert_eq!(grant, want, "grant from a minted token");
     let late = SfuTokenVerifier::new(SECRET, ISSUER).verify_join(&token, CHANNEL, NOW + 63);

@@ -204,7 +204,12 @@ impl WorldServer {
     }
 
     /// Ends the user's SFU media in `zone` if it may be there (the interop link delivers it).
-    fn end_sfu_media(&mut self, user: Uuid, zone: &crate::world::map::ZoneId, reason: &str) {
+    pub(super) fn end_sfu_media(
+        &mut self,
+        user: Uuid,
+        zone: &crate::world::map::ZoneId,
+        reason: &str,
+    ) {
         let on_sfu = self.media_of(zone) == ZoneMedia::Sfu
             || self.members.get(&user).is_some_and(|m| m.sfu_connected);
         if on_sfu {

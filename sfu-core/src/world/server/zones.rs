@@ -116,6 +116,8 @@ impl WorldServer {
             return;
         };
         self.release_locks_of(user);
+        // Leaving a promoted zone leaves its SFU channel (and revokes the promotion token there).
+        self.end_sfu_media(user, &from, "left the zone");
         self.exit_zone(user, &from);
         if let Some(member) = self.members.get_mut(&user) {
             member.zone = to.clone();

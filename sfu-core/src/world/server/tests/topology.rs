@@ -57,9 +57,22 @@ fn the_ninth_user_in_a_team_area_promotes_everyone_with_their_own_token() {
         admin.perms.allows(crate::perms::Permissions::ADMINISTRATOR),
         "an Admin's token carries Administrator"
     );
-    // Leaving does not demote; emptying does.
+    // Leaving does not demote; emptying does. Each who leaves leaves the SFU channel too.
+    h.take_effects();
     for c in &users[1..] {
         h.walk(*c, 28.5, 22.5);
+        let effects = h.take_effects();
+        assert!(
+            effects.iter().any(|e| matches!(
+                e,
+                WorldOutput::SfuDisconnect { user, channel, reason }
+                    if *user == super::super::convert::sfu_user(c.id)
+                        && *channel == channels[0]
+                        && reason == "left the zone"
+            )),
+            "user {} walked out of the promoted zone: {effects:?}",
+            c.id
+        );
     }
     assert_eq!(
         h.server
