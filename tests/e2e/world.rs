@@ -2,6 +2,7 @@
 
 use hearth_e2e::world::{WorldClient, world_token};
 use hearth_e2e::{Bot, INVITE, TURN_SECRET, host, unix_now, wait_hearing};
+use hearth_engine::events::EngineEvent;
 use sfu_core::roles::Role;
 use sfu_core::world::wire::{self, ClientMessage, ErrorCode, ServerMessage};
 
@@ -178,7 +179,39 @@ async fn the_ninth_user_in_the_team_area_promotes_it_and_the_tokens_join_the_sfu
         c.send(&ClientMessage::SfuConnected(wire::SfuConnected { zone_id }))
             .await?;
     }
-    drop((a, b));
+    // The second walks out of the team area: its SFU session ends, and the promotion token it
+    // still holds no longer joins; the first stays on the SFU.
+    let mut b = b;
+    users[1].walk(28.5, 22.5).await?;
+    b.expect(
+        "a 510 for leaving the zone",
+        |e| matches!(e, EngineEvent::Kicked { reason } if reason == "left the zone"),
+    )
+    .await?;
+    let mut again = Bot::join_with(
+        &host,
+        2,
+        channel,
+        promotions[1].sfu_token.clone(),
+        source(660.0),
+    )
+    .await?;
+    again
+        .expect(
+            "the held token refused",
+            |e| matches!(e, EngineEvent::JoinRefused { code } if code == "unauthorized"),
+        )
+        .await?;
+    let mut a = a;
+    a.drain();
+    assert!(
+        !a.seen
+            .iter()
+            .any(|e| matches!(e, EngineEvent::Kicked { .. } | EngineEvent::Left { .. })),
+        "the one who stayed is still on the SFU: {:?}",
+        a.seen
+    );
+    drop((a, b, again));
     host.shutdown().await;
     Ok(())
 }
