@@ -164,3 +164,27 @@ async fn operator_endpoints_need_an_operator_token() -> anyhow::Result<()> {
     host.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_world_socket_that_never_signs_in_is_closed_after_the_deadline() -> anyhow::Result<()> {
+    let host = host().await?;
+    let started = std::time::Instant::now();
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/world", host.http_addr)).await?;
+    let deadline = sfu_core::host::world_ws::SIGN_IN_DEADLINE;
+    let code = loop {
+        match tokio::time::timeout(deadline + WAIT, ws.next())
+            .await
+            .context("the server never closed the silent socket")?
+        {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => bail!("the socket broke instead of closing: {e}"),
+            None => bail!("the socket ended without a Close"),
+        }
+    };
+    assert_eq!(code, Some(4000), "a sign-in timeout");
+    assert!(started.elapsed() >= deadline, "not before the deadline");
+    host.shutdown().await;
+    Ok(())
+}

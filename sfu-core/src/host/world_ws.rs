@@ -1,15 +1,26 @@
 //! One `/world` WebSocket connection: decoding frames and moving messages between the socket
 //! and the world actor. Generic over `Sink`/`Stream` so tests can drive it with channels.
 
+use std::time::Duration;
+
 use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
+use tokio::time::{Instant, interval};
 
 use super::limits::{BEFORE_SIGN_IN, Guard};
 use super::world_actor::{OUTBOUND_QUEUE, WorldCommand, WorldHandle, WorldOutbound};
 use super::ws::{self, Ending};
 use crate::sfu::ConnId;
 use crate::world::wire::{ServerMessage, decode_client};
+
+/// `CONNECT` must have been answered within this time, or the connection is closed (a
+/// stranger does not hold a socket open without signing in).
+pub const SIGN_IN_DEADLINE: Duration = Duration::from_secs(10);
+/// How often the server pings (every client's WebSocket answers with a pong).
+const PING_INTERVAL: Duration = Duration::from_secs(15);
+/// A connection that sent nothing, not even a pong, for this long is gone: it is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Serves one connection until it closes.
 pub async fn serve<S, E>(
@@ -37,8 +48,13 @@ pub async fn serve<S, E>(
         ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
-    // Until the world says CONNECTED, a stranger gets a few KiB per message.
+    // Until the world says CONNECTED, a stranger gets a few KiB per message and a deadline.
     let mut signed_in = false;
+    let sign_in_deadline = tokio::time::sleep(SIGN_IN_DEADLINE);
+    tokio::pin!(sign_in_deadline);
+    let mut last_heard = Instant::now();
+    let mut pings = interval(PING_INTERVAL);
+    pings.reset();
     let ending = loop {
         tokio::select! {
             frame = stream.next() => {
@@ -47,6 +63,7 @@ pub async fn serve<S, E>(
                     Some(Err(error)) => break guard.ending_for(&error),
                     None => break Ending::Gone,
                 };
+                last_heard = Instant::now();
                 let text = match frame {
                     Message::Text(text) => text.to_string(),
                     Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -87,6 +104,15 @@ pub async fn serve<S, E>(
                 Some(WorldOutbound::Close { code, reason }) => break Ending::close(code, reason),
                 None => break Ending::close(1011, "server unavailable"),
             },
+            _ = &mut sign_in_deadline, if !signed_in => break Ending::close(4000, "sign-in timeout"),
+            _ = pings.tick() => {
+                if last_heard.elapsed() > IDLE_TIMEOUT {
+                    break Ending::close(4009, "idle timeout");
+                }
+                if signed_in && sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break Ending::Gone;
+                }
+            }
         }
     };
     if ending != Ending::ClosedByClient {
