@@ -85,6 +85,12 @@ pub fn render(stats: &SfuStats, uptime_s: u64) -> String {
         stats.packets_forwarded,
     );
     metric(
+        "hearth_sfu_tracks_refused_total",
+        "counter",
+        "Tracks a peer declared but may not send (no permission for the kind, or too many).",
+        stats.tracks_refused,
+    );
+    metric(
         "hearth_sfu_bytes_forwarded_total",
         "counter",
         "Media payload bytes forwarded to receivers.",

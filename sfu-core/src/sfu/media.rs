@@ -14,7 +14,11 @@ use super::peer::TrackKey;
 use super::policy::{self, Receiver, Sender};
 use super::route::{Route, Routes};
 use super::{ConnId, LeaveReason, Output, Sfu, SfuEvent};
+use crate::perms::Permissions;
 use crate::signal::{ServerMessage, UserSpeaking};
+
+/// Tracks one peer may send: a microphone and a camera, with room for a re-created one each.
+pub const MAX_TRACKS_IN: usize = 4;
 
 /// RFC 6464 level (-dBov) above which a sender counts as speaking when it sends no speaking events.
 const SPEAKING_LEVEL_DBOV: i8 = -50;
@@ -321,6 +325,17 @@ impl Sfu {
             return;
         };
         if peer.tracks_in.iter().any(|(m, _)| *m == mid) {
+            return;
+        }
+        // What a peer sends reaches everyone in its channel: only the kinds its permissions
+        // allow, and a handful of tracks (each one renegotiates every other peer).
+        let allowed = match kind {
+            MediaKind::Audio => Permissions::VOICE_SPEAK,
+            MediaKind::Video => Permissions::VOICE_VIDEO,
+        };
+        if !peer.perms.allows(allowed) || peer.tracks_in.len() >= MAX_TRACKS_IN {
+            tracing::debug!(%conn, %mid, ?kind, tracks = peer.tracks_in.len(), "track refused");
+            self.stats.tracks_refused += 1;
             return;
         }
         let first = peer.tracks_in.is_empty();

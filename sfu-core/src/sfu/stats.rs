@@ -15,6 +15,8 @@ pub struct SfuStats {
     pub bytes_forwarded: u64,
     /// Refused joins since start, by join error code.
     pub join_failures: BTreeMap<&'static str, u64>,
+    /// Tracks a peer declared but may not send (no permission for the kind, or too many).
+    pub tracks_refused: u64,
 }
 
 impl SfuStats {
@@ -24,6 +26,7 @@ impl SfuStats {
         self.channels += other.channels;
         self.packets_forwarded += other.packets_forwarded;
         self.bytes_forwarded += other.bytes_forwarded;
+        self.tracks_refused += other.tracks_refused;
         for (code, n) in &other.join_failures {
             *self.join_failures.entry(code).or_default() += n;
         }

@@ -526,3 +526,42 @@ fn a_user_forced_off_a_channel_cannot_rejoin_with_the_token_it_still_holds() {
     );
     assert_eq!(join_refused(&h.take_for(4)), None);
 }
+
+#[test]
+fn a_peer_sends_only_the_kinds_it_may_and_a_handful_of_tracks() {
+    let mut h = Harness::new();
+    // May speak, may not show video.
+    h.join_as(
+        1,
+        1,
+        1,
+        Permissions::VOICE_CONNECT | Permissions::VOICE_SPEAK,
+    );
+    h.join(2, 2, 1);
+    let now = h.now().instant;
+    // What str0m reports as the client's m-lines once media flows (MediaAdded, receiving).
+    h.sfu.add_track_in(
+        now,
+        ConnId(1),
+        str0m::media::Mid::from("v"),
+        MediaKind::Video,
+    );
+    for n in 0..6 {
+        let mid = str0m::media::Mid::from(format!("a{n}").as_str());
+        h.sfu.add_track_in(now, ConnId(1), mid, MediaKind::Audio);
+    }
+    let cap = super::media::MAX_TRACKS_IN;
+    assert_eq!(
+        h.sfu.stats().tracks_refused,
+        1 + (6 - cap) as u64,
+        "the video track and the audio tracks past the cap are refused"
+    );
+    assert_eq!(h.sfu.tracks.len(), cap, "only allowed tracks are forwarded");
+    assert!(
+        h.sfu
+            .tracks
+            .values()
+            .all(|(_, kind)| *kind == MediaKind::Audio),
+        "no video from a user without Video"
+    );
+}
