@@ -188,3 +188,41 @@ async fn a_world_socket_that_never_signs_in_is_closed_after_the_deadline() -> an
     host.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_holds_a_bounded_number_of_connections_and_others_get_in() -> anyhow::Result<()>
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = host().await?;
+    // A stranger at 127.0.0.2 opens connections that send half a request line and stall.
+    let stranger: std::net::SocketAddr = "127.0.0.2:0".parse()?;
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(stranger)?;
+        let mut tcp = socket.connect(host.http_addr).await?;
+        tcp.write_all(b"GET /healthz HT").await?;
+        held.push(tcp);
+    }
+    // The next one from that address is closed at once, before any byte is read.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(stranger)?;
+    let mut refused = socket.connect(host.http_addr).await?;
+    let _ = refused.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(WAIT, refused.read_to_end(&mut answer)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the 65th connection from one address is closed without an answer: {read:?} {answer:?}"
+    );
+    // Everyone else still gets in: a world user signs in.
+    WorldClient::join(&host, "neighbour", &[Role::Member]).await?;
+    let metrics = get_text(host.http_addr, "/metrics").await?;
+    assert!(
+        metrics.contains("hearth_refused_total{endpoint=\"http\",limit=\"connections\"} 1\n"),
+        "{metrics}"
+    );
+    drop(held);
+    host.shutdown().await;
+    Ok(())
+}

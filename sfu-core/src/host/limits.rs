@@ -51,9 +51,15 @@ impl Endpoint {
 #[derive(Debug, Default)]
 pub struct Refusals {
     too_big: [AtomicU64; 3],
+    connections: AtomicU64,
 }
 
 impl Refusals {
+    /// A TCP connection over the per-address or total cap (`host/listener.rs`).
+    pub fn count_connection_refused(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn count_too_big(&self, endpoint: Endpoint) {
         self.too_big[endpoint as usize].fetch_add(1, Ordering::Relaxed);
     }
@@ -75,6 +81,10 @@ impl Refusals {
                 self.too_big(endpoint)
             ));
         }
+        out.push_str(&format!(
+            "hearth_refused_total{{endpoint=\"http\",limit=\"connections\"}} {}\n",
+            self.connections.load(Ordering::Relaxed)
+        ));
         out
     }
 }

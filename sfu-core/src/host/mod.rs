@@ -8,6 +8,7 @@ pub mod interop_main;
 pub mod interop_sfu;
 pub mod lan;
 pub mod limits;
+mod listener;
 mod metrics;
 mod outbox;
 mod placement;
@@ -200,9 +201,10 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
         ttl_secs: 12 * 3600,
     };
 
+    let refusals: Arc<limits::Refusals> = Arc::default();
     let state = AppState {
         sfu: sfu.clone(),
-        refusals: Arc::default(),
+        refusals: refusals.clone(),
         world: world.clone(),
         next_conn: Arc::new(AtomicU64::new(1)),
         started: Instant::now(),
@@ -232,8 +234,9 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
     let mut shutdown_http = shutdown_rx.clone();
     // Signaling is many small messages that must not wait for Nagle's 40 ms; the connection
     // tasks batch their writes instead.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
+    let listener = listener::GuardedListener::new(listener, refusals);
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(e) = stream.tcp().set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
