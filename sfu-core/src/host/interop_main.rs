@@ -207,6 +207,9 @@ pub(super) async fn upgrade(
         })
 }
 
+/// How often the main side pings an SFU's interop link.
+const LINK_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(15);
+
 async fn serve(socket: WebSocket, link: u64, hub: HubHandle) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(1024);
@@ -214,8 +217,15 @@ async fn serve(socket: WebSocket, link: u64, hub: HubHandle) {
         super::ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
+    // The link may be quiet for minutes; pings keep bytes coming back (the SFU's socket answers
+    // them), so the listener's idle close (`listener::READ_IDLE`) never takes a live link.
+    let mut pings = tokio::time::interval(LINK_PING_INTERVAL);
+    pings.reset();
     let ending = loop {
         tokio::select! {
+            _ = pings.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() { break Ending::Gone }
+            }
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     if !hub.send(HubCommand::Frame { link, text: text.to_string() }).await {
