@@ -9,6 +9,8 @@ use tokio::net::TcpStream;
 
 /// How long one whole exchange may take.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest response taken (`/metrics` of a busy host is tens of KiB).
+pub const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A complete response: the status code and the (de-chunked) body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,10 +58,14 @@ pub async fn request(
             .await
             .with_context(|| format!("sending {method} {path}"))?;
         let mut response = Vec::new();
-        stream
+        (&mut stream)
+            .take(MAX_RESPONSE_BYTES + 1)
             .read_to_end(&mut response)
             .await
             .with_context(|| format!("reading the {path} response"))?;
+        if response.len() as u64 > MAX_RESPONSE_BYTES {
+            bail!("the {path} response is over {MAX_RESPONSE_BYTES} bytes: refused");
+        }
         let text = String::from_utf8(response).with_context(|| format!("{path} is not UTF-8"))?;
         parse_response(&text)
     };
@@ -133,5 +139,30 @@ mod tests {
         let error = refused.ok_body("POST /api/session").expect_err("not 200");
         assert!(error.to_string().contains("403") && error.to_string().contains("invalid invite"));
         assert!(parse_response("garbage").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_response_over_the_cap_is_refused_not_buffered() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let addr = listener.local_addr().expect("address").to_string();
+        let server = tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.expect("accepts");
+            let mut request = [0u8; 1024];
+            let _ = tcp.read(&mut request).await;
+            let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+            let chunk = vec![b'x'; 64 * 1024];
+            for _ in 0..(MAX_RESPONSE_BYTES / chunk.len() as u64 + 2) {
+                if tcp.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let error = request(&addr, "GET", "/metrics", None)
+            .await
+            .expect_err("too big");
+        assert!(error.to_string().contains("over"), "{error:#}");
+        server.abort();
     }
 }

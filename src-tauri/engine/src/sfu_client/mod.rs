@@ -15,6 +15,7 @@ use sfu_core::signal::{ClientMessage, IceCandidate, MuteSelf, SessionDescription
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use webrtc::peer_connection::RTCPeerConnectionState;
 
 use crate::events::EngineEvent;
@@ -75,6 +76,12 @@ pub struct SfuClient {
     task: JoinHandle<()>,
 }
 
+/// How long opening the `/signal` socket may take.
+pub const DIAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The largest message taken from an SFU: an offer for a full room (about 400 bytes per m-line)
+/// with plenty of room.
+pub const MAX_SERVER_MESSAGE: usize = 1024 * 1024;
+
 /// Queue depth of engine events; when full, further events are dropped with a warning.
 const EVENT_QUEUE: usize = 4096;
 
@@ -83,12 +90,25 @@ impl SfuClient {
     pub async fn connect(
         config: SfuClientConfig,
     ) -> Result<(Self, mpsc::Receiver<EngineEvent>), ConnectError> {
-        let (ws, _) = tokio_tungstenite::connect_async(config.url.as_str())
-            .await
-            .map_err(|e| ConnectError::Unreachable {
-                url: config.url.clone(),
-                reason: e.to_string(),
-            })?;
+        // A dead or hostile SFU must not hold the caller (the client's session loop) or its
+        // memory: a deadline on the dial, and a cap on what one message may be.
+        let ws_config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_SERVER_MESSAGE))
+            .max_frame_size(Some(MAX_SERVER_MESSAGE));
+        let opening = tokio_tungstenite::connect_async_with_config(
+            config.url.as_str(),
+            Some(ws_config),
+            true,
+        );
+        let unreachable = |reason: String| ConnectError::Unreachable {
+            url: config.url.clone(),
+            reason,
+        };
+        let (ws, _) = match tokio::time::timeout(DIAL_TIMEOUT, opening).await {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(e)) => return Err(unreachable(e.to_string())),
+            Err(_) => return Err(unreachable(format!("no answer within {DIAL_TIMEOUT:?}"))),
+        };
         let sends = !matches!(config.uplink, Uplink::Silent);
         let (peer, peer_events) = MediaPeer::new(config.bind_ip, sends).await?;
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);

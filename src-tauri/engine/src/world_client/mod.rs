@@ -86,9 +86,18 @@ type Dialer<S> = Box<dyn Fn() -> Dialing<S> + Send>;
 /// The open socket's two halves.
 type Link<S> = (SplitSink<S, Message>, SplitStream<S>);
 
+/// The largest message taken from a world server: `WORLD_STATE` carries the world file (the
+/// demo's is 60 KiB; a large map with many layers a few MiB).
+pub const MAX_SERVER_MESSAGE: usize = 8 * 1024 * 1024;
+
 /// Opens `url` within [`DIAL_TIMEOUT`].
 async fn dial(url: String) -> Result<WorldSocket, WorldConnectError> {
-    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    // A hostile server gets no more than this per message (the default is 64 MiB): the largest
+    // real one is WORLD_STATE with the world file.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(Some(MAX_SERVER_MESSAGE))
+        .max_frame_size(Some(MAX_SERVER_MESSAGE));
     // No Nagle: presence is a stream of small frames that must not wait for an ACK.
     let opening = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
     let unreachable = |reason: String| WorldConnectError::Unreachable {
