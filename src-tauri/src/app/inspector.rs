@@ -1,5 +1,6 @@
 //! The protocol inspector's log: every signaling frame the client sent or received, with a
-//! readable kind and its secrets redacted, the newest [`ProtocolLog::CAPACITY`] kept.
+//! readable kind and its secrets redacted, the newest [`ProtocolLog::CAPACITY`] kept within
+//! [`ProtocolLog::BYTE_BUDGET`] (a hostile server's huge frames must not fill the app's memory).
 
 use std::collections::VecDeque;
 use std::time::UNIX_EPOCH;
@@ -17,31 +18,47 @@ pub const REDACTED: &str = "[redacted]";
 #[derive(Debug, Default)]
 pub struct ProtocolLog {
     next_seq: u64,
-    entries: VecDeque<ProtocolMessage>,
+    /// Each message with the size of the frame it was made from.
+    entries: VecDeque<(ProtocolMessage, usize)>,
+    bytes: usize,
 }
 
 impl ProtocolLog {
     /// Messages kept; older ones are dropped.
     pub const CAPACITY: usize = 2000;
+    /// Frame bytes kept in all; older messages are dropped to stay under it.
+    pub const BYTE_BUDGET: usize = 16 * 1024 * 1024;
+    /// A frame larger than this is shown by its kind and size, not kept whole.
+    pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
 
     /// Turns a tapped frame into a message, keeps it, and returns it.
     pub fn record(&mut self, frame: &TappedFrame) -> ProtocolMessage {
         self.next_seq += 1;
-        let message = describe(self.next_seq, frame);
-        if self.entries.len() == Self::CAPACITY {
-            self.entries.pop_front();
+        let mut message = describe(self.next_seq, frame);
+        let mut size = frame.text.len();
+        if size > Self::MAX_FRAME_BYTES {
+            message.payload = Value::String(format!("[{size} bytes: too large to keep]"));
+            size = 64;
         }
-        self.entries.push_back(message.clone());
+        while self.entries.len() >= Self::CAPACITY || self.bytes + size > Self::BYTE_BUDGET {
+            let Some((_, dropped)) = self.entries.pop_front() else {
+                break;
+            };
+            self.bytes -= dropped;
+        }
+        self.bytes += size;
+        self.entries.push_back((message.clone(), size));
         message
     }
 
     /// The backlog, oldest first.
     pub fn entries(&self) -> Vec<ProtocolMessage> {
-        self.entries.iter().cloned().collect()
+        self.entries.iter().map(|(m, _)| m.clone()).collect()
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.bytes = 0;
     }
 }
 
@@ -210,5 +227,41 @@ mod tests {
         assert_eq!(entries.last().map(|m| m.seq), Some(2005));
         log.clear();
         assert!(log.entries().is_empty());
+    }
+
+    #[test]
+    fn huge_frames_are_not_kept_whole_and_the_log_stays_within_its_budget() {
+        let mut log = ProtocolLog::default();
+        let huge = format!(
+            "{{\"type\":\"WORLD_STATE\",\"pad\":\"{}\"}}",
+            "x".repeat(2 << 20)
+        );
+        let message = log.record(&frame(TapChannel::World, Direction::In, &huge));
+        assert_eq!(message.kind, "WORLD_STATE", "the kind is still shown");
+        assert!(
+            message
+                .payload
+                .as_str()
+                .is_some_and(|s| s.contains("too large")),
+            "{:?}",
+            message.payload
+        );
+        let big = format!(
+            "{{\"type\":\"SDP_OFFER\",\"pad\":\"{}\"}}",
+            "y".repeat(900 << 10)
+        );
+        for _ in 0..40 {
+            log.record(&frame(TapChannel::World, Direction::In, &big));
+        }
+        assert!(
+            log.bytes <= ProtocolLog::BYTE_BUDGET,
+            "{} bytes kept",
+            log.bytes
+        );
+        assert!(log.entries().len() < 40, "older big frames were dropped");
+        assert_eq!(
+            log.entries().last().map(|m| m.kind.as_str()),
+            Some("SDP_OFFER")
+        );
     }
 }
