@@ -29,9 +29,10 @@ cargo clippy --workspace --all-targets -j 2 -- -D warnings
 echo "== cargo test"
 # Media tests run real WebRTC sessions; two at a time keeps a 2-core machine responsive.
 # The world voice tests measure gaps in what a listener hears with up to ten clients in one
-# process: they run one at a time after the rest, so a browser test beside them cannot stretch a
-# gap (each passes alone with another process keeping one core busy).
-cargo test --workspace -j 2 -- --test-threads=2 --skip world_voice::
-cargo test -p hearth-e2e --test e2e -j 2 -- --test-threads=1 world_voice::
+# process, and the device tests run real-time audio through private PulseAudio daemons: they run
+# one at a time after the rest, so a browser test beside them cannot stretch a gap or starve a
+# sound server (each passes alone with another process keeping one core busy).
+cargo test --workspace -j 2 -- --test-threads=2 --skip world_voice:: --skip devices::
+cargo test -p hearth-e2e --test e2e -j 2 -- --test-threads=1 devices:: world_voice::
 echo "== UI: end-to-end in headless Chromium (mock backend)"
 (cd ui && npm run e2e --silent)

@@ -14,9 +14,6 @@ use super::ws::{self, Ending};
 use crate::sfu::ConnId;
 use crate::world::wire::{ServerMessage, decode_client};
 
-/// `CONNECT` must have been answered within this time, or the connection is closed (a
-/// stranger does not hold a socket open without signing in).
-pub const SIGN_IN_DEADLINE: Duration = Duration::from_secs(10);
 /// How often the server pings (every client's WebSocket answers with a pong).
 const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// A connection that sent nothing, not even a pong, for this long is gone: it is closed.
@@ -48,10 +45,9 @@ pub async fn serve<S, E>(
         ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
-    // Until the world says CONNECTED, a stranger gets a few KiB per message and a deadline.
+    // Until the world says CONNECTED, a stranger gets a few KiB per message (and the world
+    // server closes the connection after 10 s without a CONNECT: 4001).
     let mut signed_in = false;
-    let sign_in_deadline = tokio::time::sleep(SIGN_IN_DEADLINE);
-    tokio::pin!(sign_in_deadline);
     let mut last_heard = Instant::now();
     let mut pings = interval(PING_INTERVAL);
     pings.reset();
@@ -104,7 +100,6 @@ pub async fn serve<S, E>(
                 Some(WorldOutbound::Close { code, reason }) => break Ending::close(code, reason),
                 None => break Ending::close(1011, "server unavailable"),
             },
-            _ = &mut sign_in_deadline, if !signed_in => break Ending::close(4000, "sign-in timeout"),
             _ = pings.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT {
                     break Ending::close(4009, "idle timeout");
