@@ -91,6 +91,12 @@ pub fn render(stats: &SfuStats, uptime_s: u64) -> String {
         stats.tracks_refused,
     );
     metric(
+        "hearth_sfu_stranger_datagrams_total",
+        "counter",
+        "Datagrams from addresses no peer owns that were not ICE checks: dropped unread.",
+        stats.stranger_datagrams,
+    );
+    metric(
         "hearth_sfu_bytes_forwarded_total",
         "counter",
         "Media payload bytes forwarded to receivers.",

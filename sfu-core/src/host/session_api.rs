@@ -68,7 +68,7 @@ pub(super) async fn create(
     body: Result<Json<SessionRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let invite: Arc<InviteConfig> = state.invite.clone();
-    if !state.invite_attempts.allow(peer.ip()).await {
+    if !state.invite_attempts.try_attempt(peer.ip()).await {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -82,14 +82,14 @@ pub(super) async fn create(
             "expected JSON {invite, display_name}",
         );
     };
-    if request.invite.trim() != invite.code {
-        state.invite_attempts.fail(peer.ip()).await;
+    if !same_secret(request.invite.trim(), &invite.code) {
         return refuse(
             StatusCode::FORBIDDEN,
             "invalid_invite",
             "that invite code is not valid for this room",
         );
     }
+    state.invite_attempts.succeeded(peer.ip()).await;
     let name = request.display_name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
         return refuse(
@@ -120,4 +120,24 @@ pub(super) async fn create(
         user_id: user.to_string(),
     })
     .into_response()
+}
+
+/// Compares an offered invite code with the room's in time that does not depend on where they
+/// differ (a guesser learns nothing from how fast a wrong code is refused).
+fn same_secret(offered: &str, code: &str) -> bool {
+    let (a, b) = (offered.as_bytes(), code.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn only_the_same_code_is_the_same_secret() {
+        assert!(same_secret("party-42", "party-42"));
+        assert!(!same_secret("party-41", "party-42"));
+        assert!(!same_secret("party-4", "party-42"));
+        assert!(!same_secret("", "party-42"));
+    }
 }

@@ -74,6 +74,16 @@ impl Sfu {
                 match Candidate::from_sdp_string(line) {
                     Ok(c) => {
                         let peer = self.peer_mut(conn)?;
+                        if peer.remote_candidates >= super::peer::MAX_REMOTE_CANDIDATES {
+                            return Err((
+                                ErrorCode::RateLimited,
+                                format!(
+                                    "at most {} ICE candidates per connection",
+                                    super::peer::MAX_REMOTE_CANDIDATES
+                                ),
+                            ));
+                        }
+                        peer.remote_candidates += 1;
                         peer.rtc.add_remote_candidate(c);
                         peer.rtc_timeout = t;
                         Ok(())

@@ -86,6 +86,14 @@ impl Sfu {
             .get(&source)
             .copied()
             .filter(|(c, link)| self.peers.get(c).is_some_and(|p| p.accepts(*link, &input)));
+        // Only an ICE check (STUN: first byte 0..=3, RFC 7983) may come from an address no peer
+        // owns yet; anything else from a stranger is dropped without asking every peer.
+        let stun = contents_raw.first().is_some_and(|b| *b <= 3);
+        if cached.is_none() && !stun {
+            tracing::trace!(%source, "non-STUN datagram from an unknown address");
+            self.stats.stranger_datagrams += 1;
+            return None;
+        }
         let owner = cached.or_else(|| {
             self.peers.values().find_map(|p| {
                 [Link::Main, Link::Uplink]

@@ -86,6 +86,10 @@ pub enum SdpError {
     NoOfferOut,
 }
 
+/// Remote ICE candidates one peer may give: a host, a reflexive and a relay candidate per
+/// interface and protocol, for a few interfaces, with room to spare.
+pub const MAX_REMOTE_CANDIDATES: usize = 32;
+
 pub struct Peer {
     pub conn: ConnId,
     pub user: UserId,
@@ -105,6 +109,8 @@ pub struct Peer {
     pub rewrites: HashMap<Ssrc, SeqRewrite>,
     /// When the peer's `Rtc` next wants `Input::Timeout`.
     pub rtc_timeout: Instant,
+    /// Remote ICE candidates taken so far (capped: each is checked by ICE).
+    pub remote_candidates: usize,
     negotiation: Negotiation,
     /// When the next coalesced offer is due, if one is wanted.
     offer_due: Option<Instant>,
@@ -139,6 +145,7 @@ impl Peer {
             local_mutes: HashSet::new(),
             rewrites: HashMap::new(),
             rtc_timeout: now,
+            remote_candidates: 0,
             negotiation: Negotiation::Stable,
             offer_due: Some(now),
             uplink_negotiated: false,

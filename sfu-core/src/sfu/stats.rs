@@ -17,6 +17,8 @@ pub struct SfuStats {
     pub join_failures: BTreeMap<&'static str, u64>,
     /// Tracks a peer declared but may not send (no permission for the kind, or too many).
     pub tracks_refused: u64,
+    /// Datagrams from addresses no peer owns that were not ICE checks: dropped unread.
+    pub stranger_datagrams: u64,
 }
 
 impl SfuStats {
@@ -27,6 +29,7 @@ impl SfuStats {
         self.packets_forwarded += other.packets_forwarded;
         self.bytes_forwarded += other.bytes_forwarded;
         self.tracks_refused += other.tracks_refused;
+        self.stranger_datagrams += other.stranger_datagrams;
         for (code, n) in &other.join_failures {
             *self.join_failures.entry(code).or_default() += n;
         }

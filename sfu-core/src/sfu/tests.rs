@@ -565,3 +565,55 @@ fn a_peer_sends_only_the_kinds_it_may_and_a_handful_of_tracks() {
         "no video from a user without Video"
     );
 }
+
+#[test]
+fn a_strangers_non_ice_datagrams_are_dropped_without_asking_the_peers() {
+    let mut h = Harness::new();
+    for conn in 1..=3 {
+        h.join(conn, conn as i64, 1);
+    }
+    let stranger: std::net::SocketAddr = "192.0.2.7:40000".parse().expect("literal");
+    let local: std::net::SocketAddr = "127.0.0.1:5000".parse().expect("literal");
+    let now = h.now().instant;
+    // An RTP-looking packet and a DTLS-looking one from an address no peer owns.
+    h.sfu.handle_datagram(now, stranger, local, &[0x80; 60]);
+    h.sfu.handle_datagram(now, stranger, local, &[22; 40]);
+    assert_eq!(h.sfu.stats().stranger_datagrams, 2);
+    assert_eq!(
+        h.sfu.channel_users(ChannelId(1)).len(),
+        3,
+        "nobody was disturbed"
+    );
+}
+
+#[test]
+fn a_peer_gives_a_bounded_number_of_ice_candidates() {
+    let mut h = Harness::new();
+    h.join(1, 1, 1);
+    h.take_for(1);
+    let candidate = |port: u16| {
+        ClientMessage::Candidate(crate::signal::IceCandidate {
+            candidate: format!("candidate:1 1 udp 2130706431 192.0.2.1 {port} typ host"),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+        })
+    };
+    let cap = super::peer::MAX_REMOTE_CANDIDATES;
+    for n in 0..cap {
+        h.send(1, candidate(40_000 + n as u16));
+    }
+    assert!(
+        !h.take_for(1)
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Error(_))),
+        "the first {cap} are taken"
+    );
+    h.send(1, candidate(50_000));
+    assert!(
+        h.take_for(1).iter().any(|m| matches!(
+            m,
+            ServerMessage::Error(e) if e.code == crate::signal::ErrorCode::RateLimited
+        )),
+        "one more is refused"
+    );
+}
