@@ -2,7 +2,8 @@
 //! `typ="interop"` token, and a hub actor keeps the media presence book, hands presence changes
 //! to the world, and carries the world's requests (`force_disconnect`, server mute) to the SFU.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
@@ -44,8 +45,10 @@ pub struct HubSnapshot {
     pub links: usize,
     pub events: u64,
     pub syncs: u64,
-    /// Requests for the SFU dropped because no SFU was connected.
+    /// Requests for the SFU dropped: no SFU came back while they were worth delivering.
     pub undelivered: u64,
+    /// Requests waiting for an SFU to connect.
+    pub pending: usize,
     pub channels: Vec<(ChannelId, Vec<UserId>)>,
 }
 
@@ -75,7 +78,15 @@ pub struct Hub {
     commands: mpsc::Receiver<HubCommand>,
     shutdown: watch::Receiver<bool>,
     undelivered: u64,
+    /// Moderation for the SFU while none is connected, delivered when one connects.
+    pending: VecDeque<(Instant, String)>,
 }
+
+/// Requests kept for an SFU that is not connected.
+const MAX_PENDING: usize = 1024;
+/// How long a kept request is worth delivering: a kick or removal older than the SFU tokens'
+/// life (promotion tokens last 600 s) has nothing left to stop.
+const PENDING_FOR: Duration = Duration::from_secs(600);
 
 impl Hub {
     pub fn new(shutdown: watch::Receiver<bool>) -> (Self, HubHandle) {
@@ -87,6 +98,7 @@ impl Hub {
             commands: rx,
             shutdown,
             undelivered: 0,
+            pending: VecDeque::new(),
         };
         (hub, HubHandle { commands: tx })
     }
@@ -110,6 +122,10 @@ impl Hub {
             match command {
                 HubCommand::Attach { link, outbound } => {
                     tracing::info!(link, "SFU interop link connected");
+                    self.expire_pending();
+                    for (_, text) in self.pending.drain(..) {
+                        let _ = outbound.try_send(text);
+                    }
                     self.links.insert(link, outbound);
                 }
                 HubCommand::Detach { link } => {
@@ -120,8 +136,16 @@ impl Hub {
                 HubCommand::Send(message) => {
                     let text = message.to_json();
                     if self.links.is_empty() {
-                        self.undelivered += 1;
-                        tracing::warn!("no SFU connected; interop request dropped");
+                        // A kick, removal or mute must not be lost to an SFU restart: kept and
+                        // delivered, in order, when an SFU connects.
+                        self.expire_pending();
+                        if self.pending.len() == MAX_PENDING {
+                            self.pending.pop_front();
+                            self.undelivered += 1;
+                        }
+                        tracing::info!("no SFU connected; interop request kept until one is");
+                        self.pending.push_back((Instant::now(), text));
+                        continue;
                     }
                     for outbound in self.links.values() {
                         let _ = outbound.try_send(text.clone());
@@ -133,10 +157,23 @@ impl Hub {
                         events: self.book.events,
                         syncs: self.book.syncs,
                         undelivered: self.undelivered,
+                        pending: self.pending.len(),
                         channels: self.book.channels(),
                     });
                 }
             }
+        }
+    }
+
+    /// Forgets kept requests too old to matter.
+    fn expire_pending(&mut self) {
+        while self
+            .pending
+            .front()
+            .is_some_and(|(at, _)| at.elapsed() > PENDING_FOR)
+        {
+            self.pending.pop_front();
+            self.undelivered += 1;
         }
     }
 
@@ -244,4 +281,45 @@ async fn serve(socket: WebSocket, link: u64, hub: HubHandle) {
     };
     let _ = hub.send(HubCommand::Detach { link }).await;
     super::ws::finish(&mut sink, &mut stream, ending).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interop::wire::ForceDisconnect;
+
+    #[tokio::test]
+    async fn moderation_for_an_absent_sfu_is_delivered_when_one_connects() {
+        let (_stop, shutdown) = watch::channel(false);
+        let (hub, handle) = Hub::new(shutdown);
+        tokio::spawn(hub.run());
+        let kick = |user: i64| {
+            HubCommand::Send(MainToSfu::ForceDisconnect(ForceDisconnect {
+                user_id: UserId(user),
+                channel_id: ChannelId(7),
+                reason: "kicked".into(),
+            }))
+        };
+        assert!(handle.send(kick(1)).await);
+        assert!(handle.send(kick(2)).await);
+        assert_eq!(
+            handle.snapshot().await.pending,
+            2,
+            "kept while no SFU is linked"
+        );
+        let (outbound, mut link) = mpsc::channel(8);
+        assert!(handle.send(HubCommand::Attach { link: 1, outbound }).await);
+        for user in [1, 2] {
+            let text = tokio::time::timeout(Duration::from_secs(5), link.recv())
+                .await
+                .expect("delivered on connect")
+                .expect("open");
+            assert!(
+                text.contains("force_disconnect") && text.contains(&format!("\"{user}\"")),
+                "{text}"
+            );
+        }
+        let snapshot = handle.snapshot().await;
+        assert_eq!((snapshot.pending, snapshot.undelivered), (0, 0));
+    }
 }
