@@ -227,3 +227,32 @@ async fn one_address_holds_a_bounded_number_of_connections_and_others_get_in() -
     host.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_world_token_for_another_workspace_does_not_sign_in() -> anyhow::Result<()> {
+    let host = host().await?;
+    let user = uuid::Uuid::new_v4();
+    let request = sfu_core::auth::WorldTokenRequest {
+        user_id: user,
+        workspace_id: uuid::Uuid::new_v4(),
+        roles: vec![Role::Admin],
+        display_name: "stranger".into(),
+        avatar_id: "fox".into(),
+        ttl_secs: 600,
+    };
+    let token = sfu_core::auth::mint_world_token(
+        hearth_e2e::SECRET,
+        hearth_e2e::ISSUER,
+        &request,
+        hearth_e2e::unix_now(),
+    );
+    let refused = WorldClient::join_with(&host, user, "stranger", token).await;
+    let error = refused
+        .err()
+        .context("a token for another workspace signed in")?;
+    assert!(format!("{error:#}").contains("workspace"), "{error:#}");
+    // The right workspace still signs in.
+    WorldClient::join(&host, "member", &[Role::Member]).await?;
+    host.shutdown().await;
+    Ok(())
+}

@@ -21,7 +21,7 @@ pub fn world_token(name: &str, roles: &[Role]) -> (Uuid, String) {
     let user = Uuid::new_v4();
     let request = WorldTokenRequest {
         user_id: user,
-        workspace_id: Uuid::new_v4(),
+        workspace_id: Uuid::from_bytes(sfu_core::world::map::World::demo().workspace_id().0),
         roles: roles.to_vec(),
         display_name: name.to_owned(),
         avatar_id: "fox".to_owned(),

@@ -140,6 +140,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             "http": host.http_addr.to_string(),
             "udp": host.udp_addr.to_string(),
             "world_id": host.world_id,
+            "workspace_id": host.workspace_id,
         });
         println!("{line}");
         tracing::info!(http = %host.http_addr, udp = %host.udp_addr, "hearth-host listening");

@@ -78,6 +78,8 @@ pub struct RunningHost {
     /// Every SFU worker's media socket, in worker order.
     pub udp_addrs: Vec<SocketAddr>,
     pub world_id: String,
+    /// The world's workspace (UUID): world tokens must name it.
+    pub workspace_id: String,
     pub sfu: SfuHandle,
     pub world: WorldHandle,
     shutdown: watch::Sender<bool>,
@@ -263,6 +265,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
         udp_addr,
         udp_addrs,
         world_id,
+        workspace_id: workspace_id.to_string(),
         sfu,
         world,
         shutdown: shutdown_tx,

@@ -35,7 +35,8 @@ pub enum TokenCommand {
         /// The user's UUID; a fresh random one when absent.
         #[arg(long)]
         user: Option<Uuid>,
-        /// The workspace's UUID; a fresh random one when absent.
+        /// The workspace's UUID (the world's `workspaceId`; `hearth-host` prints it when it
+        /// starts); the demo world's when absent. A world only takes tokens for its workspace.
         #[arg(long)]
         workspace: Option<Uuid>,
         /// The display name other users see.
@@ -140,7 +141,9 @@ fn mint(command: TokenCommand, now_unix: i64) -> String {
         } => {
             let request = WorldTokenRequest {
                 user_id: user.unwrap_or_else(Uuid::new_v4),
-                workspace_id: workspace.unwrap_or_else(Uuid::new_v4),
+                workspace_id: workspace.unwrap_or_else(|| {
+                    Uuid::from_bytes(sfu_core::world::map::World::demo().workspace_id().0)
+                }),
                 roles,
                 display_name: name,
                 avatar_id: avatar,

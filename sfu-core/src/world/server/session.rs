@@ -61,6 +61,18 @@ impl WorldServer {
                 return;
             }
         };
+        // A token names its workspace: one minted for another world signed with the same
+        // secret does not sign in here.
+        if grant.workspace_id.as_bytes() != &self.world.workspace_id().0 {
+            self.error(
+                conn,
+                ErrorCode::AuthFailed,
+                "this token is for another workspace",
+                Map::new(),
+            );
+            self.close(now, conn, 4003, "authentication failed");
+            return;
+        }
         let user = wire::User {
             user_id: wire_user_id(grant.user_id),
             workspace_id: wire::WorkspaceId::new(grant.workspace_id.to_string()),

@@ -81,7 +81,7 @@ impl Harness {
     pub fn token(&self, id: Uuid, roles: &[crate::roles::Role]) -> String {
         let request = WorldTokenRequest {
             user_id: id,
-            workspace_id: Uuid::from_u128(0xAB),
+            workspace_id: Uuid::from_bytes(World::demo().workspace_id().0),
             roles: roles.to_vec(),
             display_name: format!("user-{}", id.as_u128()),
             avatar_id: "fox".into(),

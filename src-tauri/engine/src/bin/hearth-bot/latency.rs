@@ -294,7 +294,18 @@ async fn join_sfu(sfu: &Sfu, user: i64, engine: &VoiceEngine) -> anyhow::Result<
 
 async fn join_world(sfu: &Sfu, name: &str, engine: &VoiceEngine) -> anyhow::Result<HearthClient> {
     let user = crate::world::random_uuid(&mut rand::rng());
-    let token = crate::world::mint(&sfu.secret, &sfu.issuer, &user, name, &[Role::Member])?;
+    let workspace = sfu
+        .workspace_id
+        .clone()
+        .unwrap_or_else(crate::world::demo_workspace);
+    let token = crate::world::mint(
+        &sfu.secret,
+        &sfu.issuer,
+        &workspace,
+        &user,
+        name,
+        &[Role::Member],
+    )?;
     let world_id = sfu
         .world_id
         .clone()

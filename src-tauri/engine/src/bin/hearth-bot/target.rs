@@ -26,6 +26,8 @@ pub struct Sfu {
     pub pid: Option<u32>,
     /// The world the host serves, when known (a spawned host prints it).
     pub world_id: Option<String>,
+    /// The workspace of that world, which world tokens must name (a spawned host prints it).
+    pub workspace_id: Option<String>,
 }
 
 impl Sfu {
@@ -71,6 +73,7 @@ impl Sfu {
             issuer,
             pid,
             world_id: None,
+            workspace_id: None,
         })
     }
 }
@@ -131,6 +134,10 @@ impl SpawnedHost {
             pid: Some(pid),
             world_id: listening
                 .get("world_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            workspace_id: listening
+                .get("workspace_id")
                 .and_then(|v| v.as_str())
                 .map(str::to_owned),
         };

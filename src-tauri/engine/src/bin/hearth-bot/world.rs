@@ -71,6 +71,10 @@ pub struct WorldArgs {
     /// The world to join; needed with `--token` and `--secret`.
     #[arg(long)]
     world_id: Option<String>,
+    /// The world's workspace, for `--secret` (hearth-host prints it); the demo world's when
+    /// absent.
+    #[arg(long)]
+    workspace_id: Option<String>,
     /// How to move.
     #[arg(long, value_enum, default_value_t = Walk::None)]
     walk: Walk,
@@ -107,10 +111,17 @@ pub fn random_uuid(rng: &mut impl RngCore) -> String {
     )
 }
 
-/// Mints a world token for the user `user_id` (a UUID string) with `name` and `roles`.
+/// The demo world's workspace: what a host without `--world` serves.
+pub fn demo_workspace() -> String {
+    uuid::Uuid::from_bytes(World::demo().workspace_id().0).to_string()
+}
+
+/// Mints a world token for the user `user_id` (a UUID string) with `name` and `roles`, for the
+/// world of `workspace` (a UUID string: a world only takes tokens naming its workspace).
 pub fn mint(
     secret: &[u8],
     issuer: &str,
+    workspace: &str,
     user_id: &str,
     name: &str,
     roles: &[Role],
@@ -121,9 +132,7 @@ pub fn mint(
         .as_secs();
     let request = WorldTokenRequest {
         user_id: user_id.parse().context("a user id must be a UUID")?,
-        workspace_id: random_uuid(&mut rand::rng())
-            .parse()
-            .context("a random UUID parses")?,
+        workspace_id: workspace.parse().context("a workspace id must be a UUID")?,
         roles: roles.to_vec(),
         display_name: name.to_owned(),
         avatar_id: "bot".to_owned(),
@@ -174,6 +183,7 @@ async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
             token: mint(
                 secret.as_bytes(),
                 &args.issuer,
+                args.workspace_id.as_deref().unwrap_or(&demo_workspace()),
                 &user,
                 &args.name,
                 &args.roles,
@@ -267,7 +277,9 @@ mod tests {
         let id = random_uuid(&mut rng);
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4", "version nibble: {id}");
-        let token = mint(b"s3cret", "hearth", &id, "bot", &[Role::Admin]).expect("mints");
+        let workspace = demo_workspace();
+        let token =
+            mint(b"s3cret", "hearth", &workspace, &id, "bot", &[Role::Admin]).expect("mints");
         let verifier = sfu_core::auth::WorldTokenVerifier::new(b"s3cret", "hearth");
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -71,6 +71,9 @@ pub struct WorldLoadArgs {
     /// World id of the host at `--url` (its `listening` line).
     #[arg(long)]
     world_id: Option<String>,
+    /// The world's workspace at `--url` (hearth-host prints it); the demo world's when absent.
+    #[arg(long)]
+    workspace_id: Option<String>,
     /// PID of the host at `--url`, for its CPU time (n/a without it).
     #[arg(long)]
     host_pid: Option<u32>,
@@ -86,6 +89,8 @@ struct Target {
     secret: Vec<u8>,
     issuer: String,
     world_id: WorldId,
+    /// The world's workspace, which the tokens name.
+    workspace: String,
     pid: Option<u32>,
 }
 
@@ -107,6 +112,10 @@ pub async fn run(args: WorldLoadArgs) -> anyhow::Result<()> {
                     .into_bytes(),
                 issuer: args.issuer.clone(),
                 world_id: WorldId::new(args.world_id.clone().context("--url needs --world-id")?),
+                workspace: args
+                    .workspace_id
+                    .clone()
+                    .unwrap_or_else(crate::world::demo_workspace),
                 pid: args.host_pid,
             };
             (None, target)
@@ -122,6 +131,9 @@ pub async fn run(args: WorldLoadArgs) -> anyhow::Result<()> {
                 secret: sfu.secret,
                 issuer: sfu.issuer,
                 world_id: WorldId::new(sfu.world_id.context("the host printed no world id")?),
+                workspace: sfu
+                    .workspace_id
+                    .context("the host printed no workspace id")?,
                 pid: sfu.pid,
             };
             (Some(host), target)
@@ -241,6 +253,7 @@ async fn scout(target: &Target) -> anyhow::Result<World> {
     let token = mint(
         &target.secret,
         &target.issuer,
+        &target.workspace,
         &id,
         "scout",
         &[Role::Member],
@@ -325,7 +338,14 @@ async fn measure(args: &WorldLoadArgs, target: &Target) -> anyhow::Result<WorldL
             let (shared, stop, id) = (shared.clone(), stop_rx.clone(), ids[index].clone());
             async move {
                 let name = format!("load-{index}");
-                let token = mint(&target.secret, &target.issuer, &id, &name, &user.roles)?;
+                let token = mint(
+                    &target.secret,
+                    &target.issuer,
+                    &target.workspace,
+                    &id,
+                    &name,
+                    &user.roles,
+                )?;
                 let (client, events) =
                     WorldClient::connect(&target.world_url, token, target.world_id.clone())
                         .await
