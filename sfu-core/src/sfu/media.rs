@@ -20,6 +20,39 @@ use crate::signal::{ServerMessage, UserSpeaking};
 /// Tracks one peer may send: a microphone and a camera, with room for a re-created one each.
 pub const MAX_TRACKS_IN: usize = 4;
 
+/// ICE checks one IP may send from addresses no peer owns, per second: a client checks a few
+/// candidate pairs a few times; a flood is cut here instead of being matched against every peer.
+/// The host's own machine (loopback: the hosting app, local tools and benchmarks) is not capped.
+pub const STRANGER_CHECKS_PER_SECOND: u32 = 50;
+
+/// Counts ICE checks from unknown addresses per IP, in one-second windows.
+#[derive(Debug, Default)]
+pub struct StrangerChecks {
+    windows: std::collections::HashMap<std::net::IpAddr, (Instant, u32)>,
+}
+
+impl StrangerChecks {
+    /// Whether one more check from `ip` may be looked at now.
+    pub fn admit(&mut self, now: Instant, ip: std::net::IpAddr) -> bool {
+        if ip.is_loopback() {
+            return true;
+        }
+        if self.windows.len() > 4096 {
+            // Many strangers: forget the finished windows rather than grow.
+            self.windows.retain(|_, (start, _)| {
+                now.saturating_duration_since(*start) < Duration::from_secs(1)
+            });
+        }
+        let (start, count) = self.windows.entry(ip).or_insert((now, 0));
+        if now.saturating_duration_since(*start) >= Duration::from_secs(1) {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        *count <= STRANGER_CHECKS_PER_SECOND
+    }
+}
+
 /// RFC 6464 level (-dBov) above which a sender counts as speaking when it sends no speaking events.
 const SPEAKING_LEVEL_DBOV: i8 = -50;
 /// Due timeouts run inside one drain of an `Rtc` at most (a bound, in case one keeps asking).
@@ -89,8 +122,8 @@ impl Sfu {
         // Only an ICE check (STUN: first byte 0..=3, RFC 7983) may come from an address no peer
         // owns yet; anything else from a stranger is dropped without asking every peer.
         let stun = contents_raw.first().is_some_and(|b| *b <= 3);
-        if cached.is_none() && !stun {
-            tracing::trace!(%source, "non-STUN datagram from an unknown address");
+        if cached.is_none() && (!stun || !self.stranger_checks.admit(now, source.ip())) {
+            tracing::trace!(%source, stun, "datagram from an unknown address dropped");
             self.stats.stranger_datagrams += 1;
             return None;
         }

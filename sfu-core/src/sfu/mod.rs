@@ -198,6 +198,8 @@ pub struct Sfu {
     tracks: HashMap<TrackKey, (UserId, str0m::media::MediaKind)>,
     /// Remembers which peer's `Rtc` a remote address belongs to, to skip the `accepts` scan.
     addr_owner: HashMap<SocketAddr, (ConnId, Link)>,
+    /// ICE checks from addresses no peer owns yet, per IP: each is matched against every peer.
+    stranger_checks: media::StrangerChecks,
     /// Where each incoming RTP stream is forwarded; rebuilt after topology changes.
     routes: RouteTable,
     /// When each peer next needs time.
@@ -224,6 +226,7 @@ impl Sfu {
             policies: Policies::default(),
             tracks: HashMap::new(),
             addr_owner: HashMap::new(),
+            stranger_checks: media::StrangerChecks::default(),
             routes: RouteTable::default(),
             timers: Timers::default(),
             presence_changed: BTreeSet::new(),

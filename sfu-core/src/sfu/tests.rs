@@ -617,3 +617,27 @@ fn a_peer_gives_a_bounded_number_of_ice_candidates() {
         "one more is refused"
     );
 }
+
+#[test]
+fn a_strangers_ice_checks_are_looked_at_up_to_a_budget_per_second() {
+    let mut checks = super::media::StrangerChecks::default();
+    let t0 = Instant::now();
+    let flood: std::net::IpAddr = "192.0.2.7".parse().expect("literal");
+    let client: std::net::IpAddr = "192.0.2.8".parse().expect("literal");
+    let budget = super::media::STRANGER_CHECKS_PER_SECOND;
+    let admitted = (0..budget * 3).filter(|_| checks.admit(t0, flood)).count();
+    assert_eq!(
+        admitted, budget as usize,
+        "a flood gets its budget, no more"
+    );
+    assert!(checks.admit(t0, client), "another address has its own");
+    assert!(
+        checks.admit(t0 + Duration::from_secs(1), flood),
+        "the next second brings a new budget"
+    );
+    let local: std::net::IpAddr = "127.0.0.1".parse().expect("literal");
+    assert!(
+        (0..budget * 3).all(|_| checks.admit(t0, local)),
+        "this machine is not capped"
+    );
+}
