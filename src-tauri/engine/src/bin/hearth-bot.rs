@@ -24,6 +24,8 @@ mod load;
 mod metrics;
 #[path = "hearth-bot/mix_cost.rs"]
 mod mix_cost;
+#[path = "hearth-bot/probe_listener.rs"]
+mod probe_listener;
 #[path = "hearth-bot/report.rs"]
 mod report;
 #[path = "hearth-bot/target.rs"]

@@ -90,25 +90,7 @@ impl SfuClient {
     pub async fn connect(
         config: SfuClientConfig,
     ) -> Result<(Self, mpsc::Receiver<EngineEvent>), ConnectError> {
-        // A dead or hostile SFU must not hold the caller (the client's session loop) or its
-        // memory: a deadline on the dial, and a cap on what one message may be.
-        let ws_config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_SERVER_MESSAGE))
-            .max_frame_size(Some(MAX_SERVER_MESSAGE));
-        let opening = tokio_tungstenite::connect_async_with_config(
-            config.url.as_str(),
-            Some(ws_config),
-            true,
-        );
-        let unreachable = |reason: String| ConnectError::Unreachable {
-            url: config.url.clone(),
-            reason,
-        };
-        let (ws, _) = match tokio::time::timeout(DIAL_TIMEOUT, opening).await {
-            Ok(Ok(opened)) => opened,
-            Ok(Err(e)) => return Err(unreachable(e.to_string())),
-            Err(_) => return Err(unreachable(format!("no answer within {DIAL_TIMEOUT:?}"))),
-        };
+        let ws = dial(&config.url).await?;
         let sends = !matches!(config.uplink, Uplink::Silent);
         let (peer, peer_events) = MediaPeer::new(config.bind_ip, sends).await?;
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
@@ -168,6 +150,24 @@ impl SfuClient {
     }
 }
 
+/// Opens a `/signal` WebSocket. A dead or hostile SFU must not hold the caller (the client's
+/// session loop) or its memory: a deadline on the dial, and a cap on what one message may be.
+pub async fn dial(url: &str) -> Result<Ws, ConnectError> {
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_SERVER_MESSAGE))
+        .max_frame_size(Some(MAX_SERVER_MESSAGE));
+    let opening = tokio_tungstenite::connect_async_with_config(url, Some(ws_config), true);
+    let unreachable = |reason: String| ConnectError::Unreachable {
+        url: url.to_owned(),
+        reason,
+    };
+    match tokio::time::timeout(DIAL_TIMEOUT, opening).await {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no answer within {DIAL_TIMEOUT:?}"))),
+    }
+}
+
 struct ClientActor {
     session: SfuSession,
     channel: ChannelId,
@@ -181,7 +181,8 @@ struct ClientActor {
     _stop: watch::Sender<bool>,
 }
 
-type Ws =
+/// The `/signal` WebSocket of a client.
+pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 impl ClientActor {

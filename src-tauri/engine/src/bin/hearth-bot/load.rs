@@ -21,6 +21,7 @@ use sfu_core::ids::ChannelId;
 use tokio::sync::mpsc;
 
 use crate::metrics::{self, Scrape};
+use crate::probe_listener::{ListenerConfig, ProbeListener};
 use crate::report::LoadReport;
 use crate::target::{self, Sfu, SpawnedHost};
 use crate::window::{self, Counters, Measured};
@@ -77,6 +78,33 @@ pub struct LoadArgs {
     /// does: the room a voice world has, with one m-line per member on every peer.
     #[arg(long)]
     muted_mics: bool,
+    /// The listeners' client: `light` (str0m, probes counted straight off the wire: cheap enough
+    /// that the SFU, not this process, saturates first) or `full` (the app's client stack,
+    /// webrtc-rs, as figures before the light client were taken).
+    #[arg(long, value_enum, default_value_t = ListenerClient::Light)]
+    listener_client: ListenerClient,
+}
+
+/// Which client stack the listeners run.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListenerClient {
+    Light,
+    Full,
+}
+
+/// One member's connection: the full client or the light probe listener.
+enum Connection {
+    Full(SfuClient),
+    Light(ProbeListener),
+}
+
+impl Connection {
+    async fn leave(self) {
+        match self {
+            Self::Full(client) => client.leave().await,
+            Self::Light(listener) => listener.leave().await,
+        }
+    }
 }
 
 /// Runs the scenario and prints its report (table on stderr, JSON line on stdout).
@@ -108,7 +136,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
 /// One client of the room.
 struct Member {
     user: i64,
-    client: SfuClient,
+    client: Connection,
     recorder: Arc<ProbeRecorder>,
     join_started_ns: u64,
     media_connected_ns: u64,
@@ -211,21 +239,36 @@ async fn join(sfu: &Sfu, args: &LoadArgs, user: i64, speaks: bool) -> anyhow::Re
     let token = sfu.member_token(user, args.channel)?;
     let recorder = Arc::new(ProbeRecorder::new());
     let join_started_ns = probe::now_ns();
-    let (client, mut events) = SfuClient::connect(SfuClientConfig {
-        url: sfu.signal_url.clone(),
-        channel: ChannelId(args.channel),
-        token,
-        uplink: match (speaks, args.muted_mics) {
-            (true, _) => Uplink::Probe,
-            (false, true) => Uplink::Muted,
-            (false, false) => Uplink::Silent,
-        },
-        downlink: Downlink::Probe(recorder.clone()),
-        bind_ip: args.bind,
-        tap: None,
-    })
-    .await
-    .with_context(|| format!("user {user} connecting"))?;
+    let (client, mut events) = if !speaks && args.listener_client == ListenerClient::Light {
+        let (listener, events) = ProbeListener::connect(ListenerConfig {
+            url: sfu.signal_url.clone(),
+            channel: ChannelId(args.channel),
+            token,
+            muted_mic: args.muted_mics,
+            recorder: recorder.clone(),
+            bind_ip: args.bind,
+        })
+        .await
+        .with_context(|| format!("user {user} connecting"))?;
+        (Connection::Light(listener), events)
+    } else {
+        let (client, events) = SfuClient::connect(SfuClientConfig {
+            url: sfu.signal_url.clone(),
+            channel: ChannelId(args.channel),
+            token,
+            uplink: match (speaks, args.muted_mics) {
+                (true, _) => Uplink::Probe,
+                (false, true) => Uplink::Muted,
+                (false, false) => Uplink::Silent,
+            },
+            downlink: Downlink::Probe(recorder.clone()),
+            bind_ip: args.bind,
+            tap: None,
+        })
+        .await
+        .with_context(|| format!("user {user} connecting"))?;
+        (Connection::Full(client), events)
+    };
     tokio::time::timeout(JOIN_TIMEOUT, media_connected(&mut events))
         .await
         .with_context(|| format!("user {user}: no media within {JOIN_TIMEOUT:?}"))?
