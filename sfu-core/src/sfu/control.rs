@@ -55,7 +55,7 @@ impl Sfu {
                 peer.rtc_timeout = t;
                 self.routes.invalidate();
                 for (mid, kind) in outcome.sending {
-                    self.add_track_in(t, conn, mid, kind);
+                    self.add_track_in(conn, mid, kind);
                 }
                 // A new subscriber of a video track needs a keyframe to start decoding.
                 for source in outcome.opened_video {

@@ -11,6 +11,7 @@ use str0m::{Event, IceConnectionState, Input};
 
 use super::ortc::{self, Link};
 use super::peer::TrackKey;
+use super::TrackIn;
 use super::policy::{self, Receiver, Sender};
 use super::route::{Route, Routes};
 use super::{ConnId, LeaveReason, Output, Sfu, SfuEvent};
@@ -323,7 +324,7 @@ impl Sfu {
                 self.remove_peer(now, conn, LeaveReason::MediaFailed, None);
             }
             Event::MediaAdded(added) if added.direction.is_receiving() => {
-                self.add_track_in(now, conn, added.mid, added.kind);
+                self.add_track_in(conn, added.mid, added.kind);
             }
             Event::MediaChanged(changed) => {
                 let kind = self
@@ -332,7 +333,7 @@ impl Sfu {
                     .and_then(|p| p.rtc.media(changed.mid))
                     .map(|m| m.kind())?;
                 if changed.direction.is_receiving() {
-                    self.add_track_in(now, conn, changed.mid, kind);
+                    self.add_track_in(conn, changed.mid, kind);
                 } else {
                     self.remove_track_in(now, conn, changed.mid);
                 }
@@ -361,7 +362,7 @@ impl Sfu {
     }
 
     /// Registers a track the peer sends, and offers it to the rest of its channel.
-    pub(super) fn add_track_in(&mut self, now: Instant, conn: ConnId, mid: Mid, kind: MediaKind) {
+    pub(super) fn add_track_in(&mut self, conn: ConnId, mid: Mid, kind: MediaKind) {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
@@ -384,23 +385,43 @@ impl Sfu {
         self.routes.invalidate();
         let (user, channel) = (peer.user, peer.channel);
         let key = TrackKey { conn, mid };
-        self.tracks.insert(key, (user, kind));
+        self.tracks.insert(
+            key,
+            TrackIn {
+                user,
+                kind,
+                heard: false,
+            },
+        );
         self.presence_changed.insert(channel);
-        let mut receivers = Vec::new();
-        for other in self
-            .peers
-            .values_mut()
-            .filter(|p| p.channel == channel && p.conn != conn)
-        {
-            other.add_track_out(key, user, kind);
-            receivers.push(other.conn);
-        }
-        self.want_offers(now, receivers);
         tracing::debug!(%conn, %user, %mid, ?kind, "producing");
         if first {
             self.outputs
                 .push_back(Output::Event(SfuEvent::StartedProducing { user, channel }));
         }
+    }
+
+    /// A track's first packet arrived: from now on every other peer in its channel gets an
+    /// m-line for it (see `TrackIn::heard`).
+    pub(super) fn mark_heard(&mut self, now: Instant, source: TrackKey) {
+        let Some(track) = self.tracks.get_mut(&source).filter(|t| !t.heard) else {
+            return;
+        };
+        track.heard = true;
+        let (user, kind) = (track.user, track.kind);
+        let Some(channel) = self.peers.get(&source.conn).map(|p| p.channel) else {
+            return;
+        };
+        let mut receivers = Vec::new();
+        for other in self
+            .peers
+            .values_mut()
+            .filter(|p| p.channel == channel && p.conn != source.conn)
+        {
+            other.add_track_out(source, user, kind);
+            receivers.push(other.conn);
+        }
+        self.want_offers(now, receivers);
     }
 
     pub(super) fn remove_track_in(&mut self, now: Instant, conn: ConnId, mid: Mid) {
@@ -441,7 +462,7 @@ impl Sfu {
         let ssrc = packet.header.ssrc;
         let pt = packet.header.payload_type;
         if self.routes.get(conn, ssrc).is_none_or(|r| r.pt != pt) {
-            match self.build_routes(conn, ssrc, pt) {
+            match self.build_routes(now, conn, ssrc, pt) {
                 Some(routes) => self.routes.insert(conn, ssrc, routes),
                 None => return Vec::new(),
             }
@@ -534,7 +555,13 @@ impl Sfu {
 
     /// Works out where `conn`'s stream `ssrc` goes: the receivers of its track with an open
     /// m-line, their send streams and payload types. None when it is no known track.
-    fn build_routes(&mut self, conn: ConnId, ssrc: Ssrc, pt: str0m::media::Pt) -> Option<Routes> {
+    fn build_routes(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        ssrc: Ssrc,
+        pt: str0m::media::Pt,
+    ) -> Option<Routes> {
         let sender = self.peers.get_mut(&conn)?;
         let channel = sender.channel;
         let (mid, params) = {
@@ -552,7 +579,8 @@ impl Sfu {
             found?
         };
         let source = TrackKey { conn, mid };
-        let &(_, kind) = self.tracks.get(&source)?;
+        let kind = self.tracks.get(&source)?.kind;
+        self.mark_heard(now, source);
         let mut routes = Vec::new();
         for receiver in self
             .peers

@@ -187,6 +187,19 @@ impl LeaveReason {
     }
 }
 
+/// A track some peer sends us.
+#[derive(Debug, Clone, Copy)]
+struct TrackIn {
+    user: UserId,
+    kind: str0m::media::MediaKind,
+    /// Whether a packet of it ever arrived. Receivers get an m-line for a track only from its
+    /// first packet on: in a voice world most members never speak (muted or silent microphones
+    /// send nothing), and every m-line a peer holds costs on every packet written to it (str0m
+    /// walks all of a peer's streams per poll). The price is one renegotiation when a member
+    /// first speaks; a join no longer renegotiates everyone.
+    heard: bool,
+}
+
 /// The SFU state machine. See the module docs.
 pub struct Sfu {
     config: SfuConfig,
@@ -194,8 +207,8 @@ pub struct Sfu {
     peers: HashMap<ConnId, Peer>,
     /// Connections waiting for their join to be processed, or refused.
     policies: Policies,
-    /// Every track a peer sends us, with its owner.
-    tracks: HashMap<TrackKey, (UserId, str0m::media::MediaKind)>,
+    /// Every track a peer sends us.
+    tracks: HashMap<TrackKey, TrackIn>,
     /// Remembers which peer's `Rtc` a remote address belongs to, to skip the `accepts` scan.
     addr_owner: HashMap<SocketAddr, (ConnId, Link)>,
     /// ICE checks from addresses no peer owns yet, per IP: each is matched against every peer.
@@ -460,13 +473,15 @@ impl Sfu {
         if let Some(ortc) = ortc {
             peer.set_ortc(ortc);
         }
-        for (key, (owner, kind)) in &self.tracks {
-            if self
-                .peers
-                .get(&key.conn)
-                .is_some_and(|p| p.channel == channel)
+        // Only tracks that have carried media get an m-line (see `TrackIn::heard`).
+        for (key, track) in &self.tracks {
+            if track.heard
+                && self
+                    .peers
+                    .get(&key.conn)
+                    .is_some_and(|p| p.channel == channel)
             {
-                peer.add_track_out(*key, *owner, *kind);
+                peer.add_track_out(*key, track.user, track.kind);
             }
         }
         tracing::debug!(%conn, user = %grant.user, %channel, moved = grant.moved, "joined");

@@ -15,7 +15,7 @@ use str0m::media::{MediaKind, Mid};
 use str0m::{Input, Rtc};
 
 use super::peer::{Peer, TrackKey, TrackOut, TrackOutState};
-use super::{ConnId, JoinErrorCode, Now, Output, Sfu};
+use super::{ConnId, JoinErrorCode, Now, Output, Sfu, TrackIn};
 use crate::dspeak::ortc::{
     self, DtlsFingerprint, DtlsParameters, IceCandidate, IceParameters, OPUS_MIME,
     OPUS_PAYLOAD_TYPE, RtpCapabilities,
@@ -470,7 +470,7 @@ impl Sfu {
                 channel_id: channel.to_string(),
             },
         );
-        self.add_track_in(now, conn, mid, MediaKind::Audio);
+        self.add_track_in(conn, mid, MediaKind::Audio);
         Ok(())
     }
 
@@ -499,7 +499,11 @@ impl Sfu {
                 })
                 .ok_or("Cannot consume: no producer in this channel to consume")?,
         };
-        let (source_user, kind) = self.tracks[&source];
+        let TrackIn {
+            user: source_user,
+            kind,
+            ..
+        } = self.tracks[&source];
         let peer = self.peers.get_mut(&conn).ok_or("Transport not found")?;
         let ortc = peer.ortc.as_mut().ok_or("Transport not found")?;
         resolve_transport(conn, &ortc.created, consume.transport_id.as_deref())
@@ -558,7 +562,7 @@ impl Sfu {
                     .get(&key.conn)
                     .is_some_and(|p| p.channel == channel)
             })
-            .map(|(key, (user, _))| (*key, *user))
+            .map(|(key, track)| (*key, track.user))
             .collect();
         producers.sort_by_key(|(key, _)| (key.conn, key.mid.to_string()));
         producers

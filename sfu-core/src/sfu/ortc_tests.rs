@@ -457,6 +457,12 @@ fn a_new_produce_replaces_the_previous_producer() {
             .any(|f| f["type"] == "producer-closed" && f["data"]["producerId"] == "c1-0"),
         "the consumer of the replaced producer is closed, got {frames:?}"
     );
+    // Its first packet gives the /signal peer an m-line for it.
+    let new_producer = TrackKey {
+        conn: ConnId(1),
+        mid: "1".into(),
+    };
+    h.sfu.mark_heard(h.now().instant, new_producer);
     let signal_sources: Vec<String> = h.sfu.peers[&ConnId(3)]
         .tracks_out
         .iter()

@@ -113,6 +113,22 @@ impl Harness {
         taken
     }
 
+    /// Marks `conn`'s tracks as carrying media, as their first packet does.
+    fn sound(&mut self, conn: u64) {
+        let now = self.now().instant;
+        let keys: Vec<TrackKey> = self
+            .sfu
+            .tracks
+            .keys()
+            .filter(|k| k.conn == ConnId(conn))
+            .copied()
+            .collect();
+        for key in keys {
+            self.sfu.mark_heard(now, key);
+        }
+        self.collect();
+    }
+
     fn offers_for(&mut self, conn: u64) -> Vec<String> {
         self.take_for(conn)
             .into_iter()
@@ -156,6 +172,46 @@ fn join_and_answer(h: &mut Harness, conn: u64, user: i64, client: &mut Rtc) {
     );
     let sdp = client_answer(client, &offer);
     h.send(conn, answer(sdp));
+    // Its microphone's first packet.
+    h.sound(conn);
+}
+
+/// Joins `conn` as `user` and completes its first offer/answer; its microphone stays silent.
+fn join_and_answer_silent(h: &mut Harness, conn: u64, user: i64, client: &mut Rtc) {
+    h.join(conn, user, 1);
+    let offer = h.offers_for(conn).pop().expect("an offer right after the join");
+    let sdp = client_answer(client, &offer);
+    h.send(conn, answer(sdp));
+}
+
+#[test]
+fn a_track_is_offered_to_the_others_only_once_it_carries_media() {
+    let mut h = Harness::new();
+    let (mut a, mut b) = (new_client(&h), new_client(&h));
+    join_and_answer(&mut h, 1, 1, &mut a);
+    join_and_answer_silent(&mut h, 2, 2, &mut b);
+    h.advance(500);
+    assert!(
+        h.offers_for(1).is_empty(),
+        "a silent microphone renegotiates nobody"
+    );
+    h.sound(2);
+    h.advance(50);
+    let offers = h.offers_for(1);
+    assert_eq!(offers.len(), 1, "B's first packet opens its m-line at A");
+    assert!(offers[0].contains("msid:user-2 "), "{}", offers[0]);
+}
+
+#[test]
+fn a_joiner_is_offered_only_the_tracks_that_carried_media() {
+    let mut h = Harness::new();
+    let (mut a, mut b) = (new_client(&h), new_client(&h));
+    join_and_answer(&mut h, 1, 1, &mut a);
+    join_and_answer_silent(&mut h, 2, 2, &mut b);
+    h.join(3, 3, 1);
+    let offer = h.offers_for(3).pop().expect("the joiner's offer");
+    assert!(offer.contains("msid:user-1 "), "A has spoken: {offer}");
+    assert!(!offer.contains("msid:user-2 "), "B never sent: {offer}");
 }
 
 fn new_client(h: &Harness) -> Rtc {
@@ -540,15 +596,11 @@ fn a_peer_sends_only_the_kinds_it_may_and_a_handful_of_tracks() {
     h.join(2, 2, 1);
     let now = h.now().instant;
     // What str0m reports as the client's m-lines once media flows (MediaAdded, receiving).
-    h.sfu.add_track_in(
-        now,
-        ConnId(1),
-        str0m::media::Mid::from("v"),
-        MediaKind::Video,
-    );
+    h.sfu
+        .add_track_in(ConnId(1), str0m::media::Mid::from("v"), MediaKind::Video);
     for n in 0..6 {
         let mid = str0m::media::Mid::from(format!("a{n}").as_str());
-        h.sfu.add_track_in(now, ConnId(1), mid, MediaKind::Audio);
+        h.sfu.add_track_in(ConnId(1), mid, MediaKind::Audio);
     }
     let cap = super::media::MAX_TRACKS_IN;
     assert_eq!(
@@ -561,7 +613,7 @@ fn a_peer_sends_only_the_kinds_it_may_and_a_handful_of_tracks() {
         h.sfu
             .tracks
             .values()
-            .all(|(_, kind)| *kind == MediaKind::Audio),
+            .all(|track| track.kind == MediaKind::Audio),
         "no video from a user without Video"
     );
 }
