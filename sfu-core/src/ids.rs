@@ -84,3 +84,14 @@ mod tests {
         assert_eq!(sfu_id_from_uuid_bytes(&uuid), 1);
     }
 }
+
+/// One WebSocket connection (`/world`, `/signal` or `/socket`), named by the host when it accepts
+/// the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}

@@ -4,6 +4,7 @@
 //! the thin async shells around it.
 
 pub mod auth;
+pub mod clock;
 pub mod dspeak;
 pub mod host;
 pub mod ids;

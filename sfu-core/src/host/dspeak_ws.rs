@@ -8,15 +8,14 @@ use std::time::Duration;
 use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, interval};
 
 use super::limits::Guard;
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
-use super::ws::{self, Ending};
+use super::ws::{self, Ending, Endpoint, Frame, Render, Step};
 use crate::dspeak::{Join, ServerMessage, decode_client};
 use crate::ids::ChannelId;
-use crate::rate::{RateLimiter, Verdict};
-use crate::sfu::ConnId;
+use crate::ids::ConnId;
+use crate::rate::RateLimiter;
 
 /// How often the server pings.
 const PING_INTERVAL: Duration = Duration::from_secs(10);
@@ -77,7 +76,7 @@ pub async fn serve<S, E>(
             return;
         }
     };
-    let (out_tx, mut out_rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let (out_tx, out_rx) = mpsc::channel(OUTBOUND_QUEUE);
     let joined = SfuCommand::DspeakJoin {
         conn,
         join,
@@ -87,73 +86,66 @@ pub async fn serve<S, E>(
         ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
-
-    let mut pings = interval(PING_INTERVAL);
-    pings.reset();
-    let mut last_heard = Instant::now();
-    let mut limiter = RateLimiter::signaling();
-    let ending = loop {
-        tokio::select! {
-            frame = stream.next() => {
-                let frame = match frame {
-                    Some(Ok(frame)) => frame,
-                    Some(Err(error)) => break guard.ending_for(&error),
-                    None => break Ending::Gone,
-                };
-                last_heard = Instant::now();
-                let text = match frame {
-                    Message::Text(text) => text.to_string(),
-                    Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                    Message::Close(_) => break Ending::ClosedByClient,
-                    Message::Ping(_) | Message::Pong(_) => continue,
-                };
-                match limiter.admit(Instant::now().into_std()) {
-                    Verdict::Allow => {}
-                    Verdict::Drop { notify } => {
-                        if notify {
-                            let reply = ServerMessage::Error("Too many messages; this one was dropped".into());
-                            let _ = send(&mut sink, &reply).await;
-                        }
-                        continue;
-                    }
-                    Verdict::Abuse => break Ending::close(4008, "rate limit abuse"),
-                }
-                match decode_client(&text) {
-                    Ok(message) => {
-                        if sfu.send(SfuCommand::DspeakMessage { conn, message }).await.is_err() {
-                            break Ending::close(1011, "server unavailable");
-                        }
-                    }
-                    Err(error) => {
-                        tracing::debug!(%conn, %error, "undecodable dspeak frame");
-                        let _ = send(&mut sink, &ServerMessage::Error(error.to_string())).await;
-                    }
-                }
-            }
-            outbound = out_rx.recv() => match outbound {
-                Some(Outbound::Dspeak(message)) => {
-                    if send(&mut sink, &message).await.is_err() { break Ending::Gone }
-                }
-                Some(Outbound::Message(_)) => {}
-                Some(Outbound::Close { code, reason }) => break Ending::close(code, reason),
-                None => break Ending::close(1011, "server unavailable"),
-            },
-            _ = pings.tick() => {
-                if last_heard.elapsed() > IDLE_TIMEOUT {
-                    break Ending::close(4009, "idle timeout");
-                }
-                if sink.send(Message::Ping(Default::default())).await.is_err() { break Ending::Gone }
-            }
-        }
+    let endpoint = Dspeak {
+        conn,
+        sfu,
+        limiter: RateLimiter::signaling(),
     };
-    // Flush what the SFU queued before the close (an error or force_disconnect precedes it).
-    if ending != Ending::ClosedByClient {
-        while let Ok(Outbound::Dspeak(message)) = out_rx.try_recv() {
-            let _ = send(&mut sink, &message).await;
+    ws::run(endpoint, &mut sink, &mut stream, out_rx, &guard).await;
+}
+
+/// A joined `/socket` connection.
+struct Dspeak {
+    conn: ConnId,
+    sfu: SfuHandle,
+    limiter: RateLimiter,
+}
+
+impl Endpoint for Dspeak {
+    type Outbound = Outbound;
+    const PING_INTERVAL: Duration = PING_INTERVAL;
+    const IDLE_TIMEOUT: Duration = IDLE_TIMEOUT;
+
+    async fn on_frame(&mut self, frame: Frame<'_>) -> Step {
+        let rate_reply =
+            || ServerMessage::Error("Too many messages; this one was dropped".into()).to_json();
+        if let Some(step) = ws::limit(&mut self.limiter, rate_reply) {
+            return step;
+        }
+        match decode_client(&frame.text()) {
+            Ok(message) => {
+                let conn = self.conn;
+                if self
+                    .sfu
+                    .send(SfuCommand::DspeakMessage { conn, message })
+                    .await
+                    .is_err()
+                {
+                    return Step::End(Ending::close(1011, "server unavailable"));
+                }
+                Step::Continue
+            }
+            Err(error) => {
+                tracing::debug!(conn = %self.conn, %error, "undecodable dspeak frame");
+                Step::Reply(ServerMessage::Error(error.to_string()).to_json())
+            }
         }
     }
-    let _ = sfu.send(SfuCommand::Disconnected { conn }).await;
-    ws::finish(&mut sink, &mut stream, ending).await;
+
+    fn render(&mut self, outbound: Outbound) -> Render {
+        match outbound {
+            Outbound::Dspeak(message) => Render::Text(message.to_json()),
+            Outbound::Close { code, reason } => Render::Close(Ending::close(code, reason)),
+            Outbound::Message(_) => Render::Skip,
+        }
+    }
+
+    async fn closed(self) {
+        let _ = self
+            .sfu
+            .send(SfuCommand::Disconnected { conn: self.conn })
+            .await;
+    }
 }
 
 async fn send<K: Sink<Message> + Unpin>(

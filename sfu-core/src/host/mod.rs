@@ -35,7 +35,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::auth::{SfuTokenVerifier, WorldTokenVerifier};
-use crate::sfu::{ConnId, Sfu, SfuConfig, SfuEvent};
+use crate::ids::ConnId;
+use crate::sfu::{Sfu, SfuConfig, SfuEvent};
 use crate::world::map::World;
 use crate::world::server::{TurnConfig, WorldConfig, WorldServer};
 use sfu_actor::{SfuActor, SfuHandle};

@@ -12,8 +12,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::histogram::Histogram;
 use super::outbox::{self, Outbox};
 use super::placement::Placement;
+use crate::clock::Now;
+use crate::ids::ConnId;
 use crate::ids::{ChannelId, UserId};
-use crate::sfu::{ConnId, Now, Output, Sfu, SfuEvent, SfuStats};
+use crate::sfu::{Output, Sfu, SfuEvent, SfuStats};
 use crate::signal::{ClientMessage, Join, ServerMessage};
 
 /// Commands the SFU actor takes. Sent through [`SfuHandle`].

@@ -8,13 +8,13 @@ use std::time::Duration;
 use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, interval, timeout};
+use tokio::time::timeout;
 
 use super::limits::{BEFORE_SIGN_IN, Guard};
 use super::sfu_actor::{OUTBOUND_QUEUE, Outbound, SfuCommand, SfuHandle};
-use super::ws::{self, Ending};
-use crate::rate::{RateLimiter, Verdict};
-use crate::sfu::ConnId;
+use super::ws::{self, Ending, Endpoint, Frame, Render, Step};
+use crate::ids::ConnId;
+use crate::rate::RateLimiter;
 use crate::signal::{
     ClientMessage, DecodeError, ErrorCode, ErrorReply, JoinAck, JoinErrorCode, ServerMessage,
     decode_client, op,
@@ -64,7 +64,7 @@ where
             return;
         }
     };
-    let (out_tx, mut out_rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let (out_tx, out_rx) = mpsc::channel(OUTBOUND_QUEUE);
     let joined = SfuCommand::Join {
         conn,
         join,
@@ -74,81 +74,86 @@ where
         ws::close(&mut sink, &mut stream, 1011, "server unavailable").await;
         return;
     }
-
-    let mut pings = interval(PING_INTERVAL);
-    pings.reset();
-    let mut last_heard = Instant::now();
-    let mut limiter = RateLimiter::signaling();
-    let ending = loop {
-        tokio::select! {
-            frame = stream.next() => {
-                let frame = match frame {
-                    Some(Ok(frame)) => frame,
-                    Some(Err(error)) => break guard.ending_for(&error),
-                    None => break Ending::Gone,
-                };
-                last_heard = Instant::now();
-                let text = match frame {
-                    Message::Text(text) => text,
-                    Message::Close(_) => break Ending::ClosedByClient,
-                    Message::Binary(_) => {
-                        let reply = ErrorReply { op: op::INVALID, t: None, code: ErrorCode::Unsupported,
-                            message: "binary frames are not part of the protocol".into() };
-                        let _ = send(&mut sink, &ServerMessage::Error(reply)).await;
-                        continue;
-                    }
-                    Message::Ping(_) | Message::Pong(_) => continue,
-                };
-                match limiter.admit(Instant::now().into_std()) {
-                    Verdict::Allow => {}
-                    Verdict::Drop { notify } => {
-                        if notify {
-                            let reply = ErrorReply { op: op::INVALID, t: None, code: ErrorCode::RateLimited,
-                                message: "too many messages; this one was dropped".into() };
-                            let _ = send(&mut sink, &ServerMessage::Error(reply)).await;
-                        }
-                        continue;
-                    }
-                    Verdict::Abuse => break Ending::close(4008, "rate limit abuse"),
-                }
-                match decode_client(text.as_str()) {
-                    Ok(message) => {
-                        if sfu.send(SfuCommand::Message { conn, message }).await.is_err() {
-                            break Ending::close(1011, "server unavailable");
-                        }
-                    }
-                    Err(error) => {
-                        tracing::debug!(%conn, %error, "undecodable frame");
-                        if let Some(reply) = DecodeError::reply(&error) {
-                            let _ = send(&mut sink, &reply).await;
-                        }
-                    }
-                }
-            }
-            outbound = out_rx.recv() => match outbound {
-                Some(Outbound::Message(message)) => {
-                    if send(&mut sink, &message).await.is_err() { break Ending::Gone }
-                }
-                Some(Outbound::Close { code, reason }) => break Ending::close(code, reason),
-                Some(Outbound::Dspeak(_)) => {}
-                None => break Ending::close(1011, "server unavailable"),
-            },
-            _ = pings.tick() => {
-                if last_heard.elapsed() > IDLE_TIMEOUT {
-                    break Ending::close(4009, "idle timeout");
-                }
-                if sink.send(Message::Ping(Default::default())).await.is_err() { break Ending::Gone }
-            }
-        }
+    let endpoint = Signal {
+        conn,
+        sfu,
+        limiter: RateLimiter::signaling(),
     };
-    // Flush what the SFU queued before the close (a 510 or 512 notice precedes its close).
-    if ending != Ending::ClosedByClient {
-        while let Ok(Outbound::Message(message)) = out_rx.try_recv() {
-            let _ = send(&mut sink, &message).await;
+    ws::run(endpoint, &mut sink, &mut stream, out_rx, &guard).await;
+}
+
+/// A joined `/signal` connection.
+struct Signal {
+    conn: ConnId,
+    sfu: SfuHandle,
+    limiter: RateLimiter,
+}
+
+impl Endpoint for Signal {
+    type Outbound = Outbound;
+    const PING_INTERVAL: Duration = PING_INTERVAL;
+    const IDLE_TIMEOUT: Duration = IDLE_TIMEOUT;
+
+    async fn on_frame(&mut self, frame: Frame<'_>) -> Step {
+        let Frame::Text(text) = frame else {
+            return Step::Reply(error_reply(
+                ErrorCode::Unsupported,
+                "binary frames are not part of the protocol",
+            ));
+        };
+        let rate_reply = || {
+            error_reply(
+                ErrorCode::RateLimited,
+                "too many messages; this one was dropped",
+            )
+        };
+        if let Some(step) = ws::limit(&mut self.limiter, rate_reply) {
+            return step;
+        }
+        match decode_client(text) {
+            Ok(message) => {
+                let conn = self.conn;
+                if self
+                    .sfu
+                    .send(SfuCommand::Message { conn, message })
+                    .await
+                    .is_err()
+                {
+                    return Step::End(Ending::close(1011, "server unavailable"));
+                }
+                Step::Continue
+            }
+            Err(error) => {
+                tracing::debug!(conn = %self.conn, %error, "undecodable frame");
+                DecodeError::reply(&error).map_or(Step::Continue, |r| Step::Reply(r.to_json()))
+            }
         }
     }
-    let _ = sfu.send(SfuCommand::Disconnected { conn }).await;
-    ws::finish(&mut sink, &mut stream, ending).await;
+
+    fn render(&mut self, outbound: Outbound) -> Render {
+        match outbound {
+            Outbound::Message(message) => Render::Text(message.to_json()),
+            Outbound::Close { code, reason } => Render::Close(Ending::close(code, reason)),
+            Outbound::Dspeak(_) => Render::Skip,
+        }
+    }
+
+    async fn closed(self) {
+        let _ = self
+            .sfu
+            .send(SfuCommand::Disconnected { conn: self.conn })
+            .await;
+    }
+}
+
+fn error_reply(code: ErrorCode, message: &str) -> String {
+    let reply = ErrorReply {
+        op: op::INVALID,
+        t: None,
+        code,
+        message: message.into(),
+    };
+    ServerMessage::Error(reply).to_json()
 }
 
 /// Why no first message came.

@@ -9,8 +9,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::interop_main::{HubCommand, HubHandle};
 use super::sfu_actor::now;
+use crate::ids::ConnId;
 use crate::interop::wire::{ForceDisconnect, MainToSfu, ServerMute};
-use crate::sfu::ConnId;
 use crate::world::server::{WorldEvent, WorldOutput, WorldServer};
 use crate::world::wire::{ClientMessage, ServerMessage, WireError};
 

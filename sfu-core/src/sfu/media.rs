@@ -9,9 +9,9 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Ssrc};
 use str0m::{Event, IceConnectionState, Input};
 
+use super::TrackIn;
 use super::ortc::{self, Link};
 use super::peer::TrackKey;
-use super::TrackIn;
 use super::policy::{self, Receiver, Sender};
 use super::route::{Route, Routes};
 use super::{ConnId, LeaveReason, Output, Sfu, SfuEvent};

@@ -28,6 +28,8 @@ pub use peer::SdpError;
 pub use stats::SfuStats;
 
 use crate::auth::SfuTokenVerifier;
+use crate::clock::Now;
+use crate::ids::ConnId;
 use crate::ids::{ChannelId, UserId};
 use crate::signal::{ClientMessage, ServerMessage};
 use ortc::{Link, OrtcSide};
@@ -35,29 +37,6 @@ use peer::{Peer, TrackKey};
 use policy::Policies;
 use route::RouteTable;
 use timers::Timers;
-
-/// One WebSocket connection to `/signal` or `/socket`, named by the host when it accepts the socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub u64);
-
-impl std::fmt::Display for ConnId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "c{}", self.0)
-    }
-}
-
-/// The current time, both monotonic (media, timers) and wall clock (tokens, pongs).
-#[derive(Debug, Clone, Copy)]
-pub struct Now {
-    pub instant: Instant,
-    pub unix_ms: i64,
-}
-
-impl Now {
-    pub fn unix_secs(&self) -> i64 {
-        self.unix_ms.div_euclid(1000)
-    }
-}
 
 /// Settings of an [`Sfu`].
 pub struct SfuConfig {

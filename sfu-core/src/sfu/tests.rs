@@ -179,7 +179,10 @@ fn join_and_answer(h: &mut Harness, conn: u64, user: i64, client: &mut Rtc) {
 /// Joins `conn` as `user` and completes its first offer/answer; its microphone stays silent.
 fn join_and_answer_silent(h: &mut Harness, conn: u64, user: i64, client: &mut Rtc) {
     h.join(conn, user, 1);
-    let offer = h.offers_for(conn).pop().expect("an offer right after the join");
+    let offer = h
+        .offers_for(conn)
+        .pop()
+        .expect("an offer right after the join");
     let sdp = client_answer(client, &offer);
     h.send(conn, answer(sdp));
 }
@@ -594,7 +597,6 @@ fn a_peer_sends_only_the_kinds_it_may_and_a_handful_of_tracks() {
         Permissions::VOICE_CONNECT | Permissions::VOICE_SPEAK,
     );
     h.join(2, 2, 1);
-    let now = h.now().instant;
     // What str0m reports as the client's m-lines once media flows (MediaAdded, receiving).
     h.sfu
         .add_track_in(ConnId(1), str0m::media::Mid::from("v"), MediaKind::Video);

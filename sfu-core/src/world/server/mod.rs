@@ -25,10 +25,11 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::auth::WorldTokenVerifier;
+use crate::clock::Now;
+use crate::ids::ConnId;
 use crate::ids::{ChannelId, UserId};
 use crate::rate::RateLimiter;
 use crate::roles::Role;
-use crate::sfu::{ConnId, Now};
 use crate::world::map::{World, ZoneId};
 use crate::world::wire::{
     self, AvatarState, ClientMessage, ErrorCode, ErrorPayload, Facing, Position, ServerMessage,

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::convert::{sfu_user, wire_user_id, zone_channel};
 use super::topology::ZoneMedia;
 use super::{WorldOutput, WorldServer, detail};
+use crate::clock::Now;
 use crate::roles::{may_kick, may_mute, may_remove_from_zone};
-use crate::sfu::Now;
 use crate::world::wire::{
     self, CorrectionReason, ErrorCode, ErrorPayload, PositionCorrection, ServerMessage, UserMuted,
 };

@@ -7,7 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::WorldServer;
-use crate::sfu::Now;
+use crate::clock::Now;
 use crate::world::map::Blocked;
 use crate::world::wire::{
     self, AvatarState, CorrectionReason, ErrorCode, Facing, Position, PositionCorrection,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::WorldServer;
 use super::convert::wire_user_id;
-use crate::sfu::Now;
+use crate::clock::Now;
 use crate::world::map::{InteractionAction, ObjectId, Occupancy};
 use crate::world::wire::{
     self, AvatarState, DenyReason, ErrorCode, InteractAction, InteractDenied, InteractGranted,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::convert::wire_user_id;
 use super::{WorldServer, detail};
 use crate::auth::turn_credentials;
-use crate::sfu::Now;
+use crate::clock::Now;
 use crate::world::wire::{
     self, ErrorCode, IceFromPeer, SdpFromPeer, ServerMessage, TurnCredentials,
 };

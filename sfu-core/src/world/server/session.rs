@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::convert::wire_user_id;
 use super::{Member, Stage, WorldEvent, WorldOutput, WorldServer, detail};
-use crate::sfu::{ConnId, Now};
+use crate::clock::Now;
+use crate::ids::ConnId;
 use crate::world::wire::{
     self, AvatarState, ClientMessage, Connected, ErrorCode, Facing, ServerMessage, WorldState,
 };

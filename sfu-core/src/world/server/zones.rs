@@ -7,7 +7,7 @@ use super::convert::{sfu_user, wire_user_id, wire_zone_id, zone_channel};
 use super::topology::{ZoneMedia, should_promote, zone_media};
 use super::{WorldEvent, WorldOutput, WorldServer};
 use crate::auth::{SfuTokenRequest, mint_sfu_token};
-use crate::sfu::Now;
+use crate::clock::Now;
 use crate::world::map::ZoneId;
 use crate::world::wire::{
     self, ErrorCode, MediaTopology, PeerJoined, PeerLeft, PromoteToSfu, ServerMessage,

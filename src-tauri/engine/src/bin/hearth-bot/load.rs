@@ -26,9 +26,11 @@ use crate::report::LoadReport;
 use crate::target::{self, Sfu, SpawnedHost};
 use crate::window::{self, Counters, Measured};
 
-/// User ids: speakers from 1, listeners from here, the late listener at [`LATE_LISTENER`].
+/// User ids: speakers from 1, listeners from here, the late listener at [`LATE_LISTENER`];
+/// room r adds r x [`ROOM_IDS`].
 const FIRST_LISTENER: i64 = 100_001;
 const LATE_LISTENER: i64 = 200_001;
+const ROOM_IDS: i64 = 1_000_000;
 /// Bound on one join (WebSocket, offer/answer, ICE, DTLS).
 const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bound on waiting for every stream to reach every receiver, and for the late listener's audio.
@@ -53,8 +55,13 @@ pub struct LoadArgs {
     /// Time between every stream flowing and the window opening.
     #[arg(long, value_parser = crate::parse_duration, default_value = "3s")]
     warmup: Duration,
+    /// Channel of the (first) room.
     #[arg(long, default_value_t = 1)]
     channel: i64,
+    /// Independent copies of the room, each in its own channel (`--channel`, +1, ...): a host
+    /// places channels on its workers, so N rooms load N workers.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    rooms: u32,
     /// `ws://HOST:PORT/signal` of a running SFU; without it a `hearth-host` is started on
     /// 127.0.0.1 from the directory of this binary.
     #[arg(long, requires = "secret")]
@@ -133,9 +140,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One client of the room.
+/// One client of a room.
 struct Member {
     user: i64,
+    /// Its room's speakers (every one but itself must reach it).
+    room_speakers: Arc<[i64]>,
     client: Connection,
     recorder: Arc<ProbeRecorder>,
     join_started_ns: u64,
@@ -145,20 +154,33 @@ struct Member {
 }
 
 async fn measure(args: &LoadArgs, sfu: &Sfu) -> anyhow::Result<LoadReport> {
-    let speaker_ids: Vec<i64> = (1..).take(args.speakers).collect();
-    let listener_ids: Vec<i64> = (FIRST_LISTENER..).take(args.listeners).collect();
-    eprintln!(
-        "joining {} listeners, then {} speakers at {}",
-        args.listeners, args.speakers, sfu.signal_url
-    );
-    let mut members = join_all(sfu, args, listener_ids, false).await?;
-    members.extend(join_all(sfu, args, speaker_ids.clone(), true).await?);
-    if !wait_until_flowing(&members, &speaker_ids).await {
+    let mut members = Vec::new();
+    let mut speaker_ids = Vec::new();
+    for room in 0..i64::from(args.rooms) {
+        let channel = args.channel + room;
+        let offset = room * ROOM_IDS;
+        let speakers: Arc<[i64]> = (offset + 1..).take(args.speakers).collect();
+        let listeners: Vec<i64> = (offset + FIRST_LISTENER..).take(args.listeners).collect();
+        eprintln!(
+            "room {}: joining {} listeners, then {} speakers at {} (channel {channel})",
+            room + 1,
+            args.listeners,
+            args.speakers,
+            sfu.signal_url
+        );
+        let room_members = |users: Vec<i64>, speaks: bool| {
+            join_all(sfu, args, channel, users, speaks, speakers.clone())
+        };
+        members.extend(room_members(listeners, false).await?);
+        members.extend(room_members(speakers.to_vec(), true).await?);
+        speaker_ids.extend(speakers.iter().copied());
+    }
+    if !wait_until_flowing(&members).await {
         tracing::warn!("not every stream reached every receiver; measuring anyway");
     }
     let initial_joins: Vec<u64> = members
         .iter()
-        .filter(|m| m.user >= FIRST_LISTENER)
+        .filter(|m| !m.room_speakers.contains(&m.user))
         .filter_map(|m| {
             let first = m.recorder.with(|s| s.first_packet_ns())?;
             Some(first.saturating_sub(m.join_started_ns))
@@ -183,7 +205,16 @@ async fn measure(args: &LoadArgs, sfu: &Sfu) -> anyhow::Result<LoadReport> {
 
     eprintln!("measuring a late join");
     // A late join that fails is a finding, not a failed run.
-    let late = match join(sfu, args, LATE_LISTENER, false).await {
+    let late = match join(
+        sfu,
+        args,
+        args.channel,
+        LATE_LISTENER,
+        false,
+        speaker_ids[..args.speakers].into(),
+    )
+    .await
+    {
         Ok(late) => {
             let first_audio = first_audio(&late).await;
             let media = late.media_connected_ns.saturating_sub(late.join_started_ns);
@@ -200,6 +231,7 @@ async fn measure(args: &LoadArgs, sfu: &Sfu) -> anyhow::Result<LoadReport> {
     Ok(window::report(Measured {
         speakers: args.speakers,
         listeners: args.listeners,
+        rooms: args.rooms as usize,
         start,
         end,
         clock_ticks,
@@ -224,25 +256,34 @@ async fn scrape(sfu: &Sfu) -> Scrape {
 async fn join_all(
     sfu: &Sfu,
     args: &LoadArgs,
+    channel: i64,
     users: Vec<i64>,
     speaks: bool,
+    room_speakers: Arc<[i64]>,
 ) -> anyhow::Result<Vec<Member>> {
     stream::iter(users)
-        .map(|user| join(sfu, args, user, speaks))
+        .map(|user| join(sfu, args, channel, user, speaks, room_speakers.clone()))
         .buffer_unordered(args.join_concurrency.max(1))
         .try_collect()
         .await
 }
 
-/// Joins as `user` (probe speaker or silent listener) and waits for media to connect.
-async fn join(sfu: &Sfu, args: &LoadArgs, user: i64, speaks: bool) -> anyhow::Result<Member> {
-    let token = sfu.member_token(user, args.channel)?;
+/// Joins `channel` as `user` (probe speaker or silent listener) and waits for media to connect.
+async fn join(
+    sfu: &Sfu,
+    args: &LoadArgs,
+    channel: i64,
+    user: i64,
+    speaks: bool,
+    room_speakers: Arc<[i64]>,
+) -> anyhow::Result<Member> {
+    let token = sfu.member_token(user, channel)?;
     let recorder = Arc::new(ProbeRecorder::new());
     let join_started_ns = probe::now_ns();
     let (client, mut events) = if !speaks && args.listener_client == ListenerClient::Light {
         let (listener, events) = ProbeListener::connect(ListenerConfig {
             url: sfu.signal_url.clone(),
-            channel: ChannelId(args.channel),
+            channel: ChannelId(channel),
             token,
             muted_mic: args.muted_mics,
             recorder: recorder.clone(),
@@ -254,7 +295,7 @@ async fn join(sfu: &Sfu, args: &LoadArgs, user: i64, speaks: bool) -> anyhow::Re
     } else {
         let (client, events) = SfuClient::connect(SfuClientConfig {
             url: sfu.signal_url.clone(),
-            channel: ChannelId(args.channel),
+            channel: ChannelId(channel),
             token,
             uplink: match (speaks, args.muted_mics) {
                 (true, _) => Uplink::Probe,
@@ -287,6 +328,7 @@ async fn join(sfu: &Sfu, args: &LoadArgs, user: i64, speaks: bool) -> anyhow::Re
     });
     Ok(Member {
         user,
+        room_speakers,
         client,
         recorder,
         join_started_ns,
@@ -308,13 +350,14 @@ async fn media_connected(events: &mut mpsc::Receiver<EngineEvent>) -> anyhow::Re
     bail!("session ended before media connected")
 }
 
-/// Waits until every member has heard from every speaker but itself; false on timeout.
-async fn wait_until_flowing(members: &[Member], speakers: &[i64]) -> bool {
+/// Waits until every member has heard from every speaker of its room but itself; false on
+/// timeout.
+async fn wait_until_flowing(members: &[Member]) -> bool {
     let deadline = Instant::now() + FLOW_TIMEOUT;
     loop {
         let flowing = members.iter().all(|m| {
             m.recorder.with(|stats| {
-                speakers
+                m.room_speakers
                     .iter()
                     .all(|s| *s == m.user || stats.senders().contains_key(s))
             })

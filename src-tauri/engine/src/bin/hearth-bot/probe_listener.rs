@@ -260,7 +260,11 @@ impl Shell {
     {
         match action {
             Action::Send(message) => {
-                if sink.send(Message::Text(message.to_json().into())).await.is_err() {
+                if sink
+                    .send(Message::Text(message.to_json().into()))
+                    .await
+                    .is_err()
+                {
                     self.session.handle_closed("socket closed");
                 }
             }

@@ -8,9 +8,11 @@ use serde::Serialize;
 pub struct LoadReport {
     pub speakers: usize,
     pub listeners: usize,
+    /// Copies of the room, each in its own channel.
+    pub rooms: usize,
     /// Length of the measurement window, seconds (wall clock).
     pub window_s: f64,
-    /// What the room should forward: speakers x 50 packets/s x (everyone else in the room).
+    /// What the rooms should forward: rooms x speakers x 50 packets/s x (everyone else in a room).
     pub expected_forwarded_pps: f64,
     /// Forwarded packets per second over the window (delta of the SFU's counter).
     pub forwarded_pps: Option<f64>,
@@ -58,7 +60,10 @@ impl LoadReport {
     /// Prints the report as a table on stderr.
     pub fn print_table(&self) {
         let rows: [(&str, String); 21] = [
-            ("room", format!("{} -> {}", self.speakers, self.listeners)),
+            (
+                "room",
+                format!("{} x ({} -> {})", self.rooms, self.speakers, self.listeners),
+            ),
             ("window", format!("{:.1} s", self.window_s)),
             ("SFU peers", num(self.sfu_peers, 0, "")),
             (

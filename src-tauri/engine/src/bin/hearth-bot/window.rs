@@ -109,6 +109,8 @@ pub fn collect<'a>(recorders: impl Iterator<Item = &'a ProbeRecorder>) -> ProbeT
 pub struct Measured {
     pub speakers: usize,
     pub listeners: usize,
+    /// Copies of the room, each in its own channel.
+    pub rooms: usize,
     pub start: Counters,
     pub end: Counters,
     /// `/proc` clock ticks per second.
@@ -149,8 +151,9 @@ pub fn report(m: Measured) -> LoadReport {
     LoadReport {
         speakers: m.speakers,
         listeners: m.listeners,
+        rooms: m.rooms,
         window_s,
-        expected_forwarded_pps: m.speakers as f64 * PACKETS_PER_SECOND * everyone_else,
+        expected_forwarded_pps: (m.rooms * m.speakers) as f64 * PACKETS_PER_SECOND * everyone_else,
         forwarded_pps: ratio(packets, Some(window_s)),
         forwarded_bytes_per_s: ratio(delta(|s| s.bytes_forwarded), Some(window_s)),
         sfu_cpu_s,
