@@ -35,7 +35,7 @@ trap 'rm -rf "$out"' EXIT
 run_step() {
   local server=$1 rooms=$2 listeners=$3 cmd
   case $server in
-    hearth) cmd=("$bin/hearth-host" --workers "$rooms") ;;
+    hearth) cmd=("$bin/hearth-host" --workers "$rooms" --max-channel-peers 1000) ;;
     pion) cmd=("$pion") ;;
   esac
   "${cmd[@]}" --listen 127.0.0.1:0 --udp 127.0.0.1:0 --secret "$SECRET" >"$out/listen" 2>/dev/null &

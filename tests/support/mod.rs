@@ -108,6 +108,7 @@ fn host_config(interop_url: Option<String>) -> HostConfig {
         interop_url,
         dspeak_open: false,
         workers: 1,
+        max_channel_peers: sfu_core::sfu::DEFAULT_MAX_CHANNEL_PEERS,
     }
 }
 

@@ -75,6 +75,9 @@ struct RunArgs {
     /// media socket is on `--udp`'s port + N.
     #[arg(long, env = "HEARTH_WORKERS")]
     workers: Option<usize>,
+    /// Most peers in one SFU channel; further joins are refused as full.
+    #[arg(long, env = "HEARTH_MAX_CHANNEL_PEERS", default_value_t = sfu_core::sfu::DEFAULT_MAX_CHANNEL_PEERS)]
+    max_channel_peers: usize,
     /// Log format on stderr.
     #[arg(long, env = "HEARTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
@@ -126,6 +129,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         workers: args
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        max_channel_peers: args.max_channel_peers,
     };
     if config.dspeak_open {
         eprintln!(

@@ -69,6 +69,8 @@ pub struct HostConfig {
     /// SFU worker threads; channels are spread over them, each with its own UDP socket (the
     /// first on `udp`, the others on the following ports, or any free port when `udp`'s is 0).
     pub workers: usize,
+    /// Most peers in one SFU channel; a join beyond gets `full` (4010-style refusal).
+    pub max_channel_peers: usize,
 }
 
 /// A running host. Dropping it does not stop it; call [`RunningHost::shutdown`].
@@ -144,6 +146,7 @@ pub async fn start(config: HostConfig) -> anyhow::Result<RunningHost> {
         );
         sfu_config.minting = Some((config.secret.clone(), config.issuer.clone()));
         sfu_config.dspeak_open = config.dspeak_open;
+        sfu_config.max_channel_peers = config.max_channel_peers;
         let (actor, commands) = SfuActor::new(
             Sfu::new(sfu_config),
             udp,

@@ -38,6 +38,9 @@ use policy::Policies;
 use route::RouteTable;
 use timers::Timers;
 
+/// Most peers in one channel unless configured otherwise.
+pub const DEFAULT_MAX_CHANNEL_PEERS: usize = 256;
+
 /// Settings of an [`Sfu`].
 pub struct SfuConfig {
     /// Addresses announced as ICE host candidates (the UDP socket, or `--public-ip`).
@@ -60,7 +63,7 @@ impl SfuConfig {
             candidates,
             verifier,
             minting: None,
-            max_channel_peers: 256,
+            max_channel_peers: DEFAULT_MAX_CHANNEL_PEERS,
             offer_coalesce: Duration::from_millis(50),
             dspeak_open: false,
         }

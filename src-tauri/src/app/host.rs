@@ -55,6 +55,7 @@ impl LanHost {
             dspeak_open: false,
             // The embedded host shares the laptop with the app's own audio: one worker.
             workers: 1,
+            max_channel_peers: sfu_core::sfu::DEFAULT_MAX_CHANNEL_PEERS,
         };
         let first = config(port);
         let invite = first.invite.clone();

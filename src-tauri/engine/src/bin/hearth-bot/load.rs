@@ -191,7 +191,12 @@ async fn measure(args: &LoadArgs, sfu: &Sfu) -> anyhow::Result<LoadReport> {
 
     let clock_ticks = target::clock_ticks_per_second();
     let start = Counters::take(sfu.pid, scrape(sfu).await);
-    window::open(members.iter().map(|m| (m.user, &*m.recorder)), &speaker_ids);
+    window::open(
+        members
+            .iter()
+            .map(|m| (m.user, &*m.recorder, &*m.room_speakers)),
+        &speaker_ids,
+    );
     eprintln!("measuring for {:?}", args.duration);
     tokio::time::sleep(args.duration).await;
     let end = Counters::take(sfu.pid, scrape(sfu).await);

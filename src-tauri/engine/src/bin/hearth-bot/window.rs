@@ -68,15 +68,19 @@ fn highest(members: &[(i64, &ProbeRecorder)], speakers: &[i64]) -> HashMap<i64, 
     highest
 }
 
-/// Opens a probe window on every `(user, recorder)`, covering each speaker's probes from a few
+/// A member as the window sees it: its user id, its recorder and its room's speakers.
+pub type WindowMember<'a> = (i64, &'a ProbeRecorder, &'a [i64]);
+
+/// Opens a probe window on every member, covering each speaker of its room from a few probes
 /// after the latest one seen (never the member's own).
-pub fn open<'a>(members: impl Iterator<Item = (i64, &'a ProbeRecorder)>, speakers: &[i64]) {
+pub fn open<'a>(members: impl Iterator<Item = WindowMember<'a>>, speakers: &[i64]) {
     let members: Vec<_> = members.collect();
-    let from = highest(&members, speakers);
-    for (user, recorder) in &members {
+    let recorders: Vec<_> = members.iter().map(|(u, r, _)| (*u, *r)).collect();
+    let from = highest(&recorders, speakers);
+    for (user, recorder, room_speakers) in &members {
         let mine: HashMap<i64, u64> = from
             .iter()
-            .filter(|(sender, _)| *sender != user)
+            .filter(|(sender, _)| *sender != user && room_speakers.contains(sender))
             .map(|(&sender, &top)| (sender, top + WINDOW_MARGIN))
             .collect();
         recorder.with(|stats| stats.open_window(&mine));
@@ -216,7 +220,8 @@ mod tests {
         let (speaker, listener) = (ProbeRecorder::new(), ProbeRecorder::new());
         let members = || [(1, &speaker), (2, &listener)].into_iter();
         send(&listener, 1, 0);
-        open(members(), &[1]);
+        let room: &[i64] = &[1];
+        open(members().map(|(u, r)| (u, r, room)), &[1]);
         for counter in 1..=20 {
             if counter != 7 {
                 send(&listener, 1, counter);
@@ -227,5 +232,23 @@ mod tests {
         assert_eq!(totals.expected, 20 - WINDOW_MARGIN + 1, "counters 5..=20");
         assert_eq!(totals.received, totals.expected - 1, "counter 7 was lost");
         assert_eq!(totals.latencies_us.first(), Some(&2), "2 µs each");
+    }
+
+    #[test]
+    fn a_member_expects_only_its_own_rooms_speakers() {
+        let (a, b) = (ProbeRecorder::new(), ProbeRecorder::new());
+        // Speaker 1 talks in a's room, speaker 2 in b's; each hears only its own.
+        send(&a, 1, 0);
+        send(&b, 2, 0);
+        let (room_a, room_b): (&[i64], &[i64]) = (&[1], &[2]);
+        open([(10, &a, room_a), (20, &b, room_b)].into_iter(), &[1, 2]);
+        for counter in 1..=20 {
+            send(&a, 1, counter);
+            send(&b, 2, counter);
+        }
+        close([(10, &a), (20, &b)].into_iter(), &[1, 2]);
+        let totals = collect([&a, &b].into_iter());
+        assert_eq!(totals.expected, 2 * (20 - WINDOW_MARGIN + 1));
+        assert_eq!(totals.received, totals.expected, "nothing is lost");
     }
 }
