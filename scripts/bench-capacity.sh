@@ -2,8 +2,9 @@
 # SFU capacity on this machine: the highest forwarded packets/s before probe loss exceeds 0.1 %,
 # for hearth-host with 1 worker (one room) and 2 workers (two rooms, one per worker), and for the
 # Pion peer (../shared/peers) with one and two rooms. Each step grows the listeners (split over the
-# rooms; 10 speakers per room); a configuration's sweep stops at its first step over the loss limit
-# or when the run fails. One line per step (forwarded packets/s, loss, the SFU's and the load
+# rooms; 10 speakers per room); a configuration's sweep stops at its first step whose loss exceeds
+# the loss of its first step by more than 0.1 % (the Pion peer loses 9.2 % of probes at any load,
+# its own bug, so its quiet loss is the baseline), or when the run fails. One line per step (forwarded packets/s, loss, the SFU's and the load
 # generator's CPU, so it shows which side saturated), and last the capacity of each configuration.
 #
 #   scripts/bench-capacity.sh
@@ -55,16 +56,21 @@ for config in $CONFIGS; do
   server=${config%-*}
   rooms=${config#*-}
   best=none
+  baseline=
   for total in $STEPS; do
     report=$(run_step "$server" "$rooms" $((total / rooms)))
-    line=$(python3 - "$report" "$LOSS_LIMIT" <<'PY'
+    [ -n "$baseline" ] || baseline=$(python3 -c 'import json,sys
+try: print(json.loads(sys.argv[1])["loss_pct"] or 0)
+except Exception: print(0)' "$report")
+    line=$(python3 - "$report" "$LOSS_LIMIT" "$baseline" <<'PY'
 import json, sys
 try:
     d = json.loads(sys.argv[1])
 except Exception:
     print("failed"); sys.exit(0)
 loss = d.get("loss_pct")
-ok = loss is not None and loss <= float(sys.argv[2]) and d.get("sessions_ended_early", 0) == 0
+limit = float(sys.argv[2]) + float(sys.argv[3])
+ok = loss is not None and loss <= limit and d.get("sessions_ended_early", 0) == 0
 f = lambda v, fmt: "n/a" if v is None else fmt.format(v)
 print(("ok" if ok else "over"),
       f(d.get("forwarded_pps"), "{:.0f}"),
@@ -80,7 +86,7 @@ PY
     [ "$verdict" = ok ] || break
     best=$pps
   done
-  summary+=("$config: $best forwarded packets/s with loss <= $LOSS_LIMIT %")
+  summary+=("$config: $best forwarded packets/s (loss within $LOSS_LIMIT % of its first step's $baseline %)")
 done
 echo "== capacity (highest step within the loss limit)"
 printf '%s\n' "${summary[@]}"

@@ -1,9 +1,16 @@
 //! The app without its window: the state the UI shows, the commands it sends, the session and
 //! the LAN host. Tauri commands are thin calls into [`App`]; tests drive it directly.
+//!
+//! The state has one owner, an actor thread ([`StateActor`]): every command and every engine
+//! event reaches it as a message and they run one after another, so the UI sees changes in the
+//! order they were made, and no caller holds a lock (nor waits on one while the webview is fed:
+//! that is the feed's thread). Long work (joining, hosting, leaving) runs in the caller and sends
+//! the state its results.
 
 use std::net::IpAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, mpsc as sync_mpsc};
 
 use sfu_core::world::wire::{
     ClientMessage, KickFromWorld, MuteUser, RemoveFromZone, WorldId, WorldUserId, ZoneId,
@@ -50,6 +57,8 @@ pub struct AppOptions {
 }
 
 struct State {
+    /// Where changes are reported (delivered by the feed's own thread).
+    feed: EventFeed,
     view: View,
     log: ProtocolLog,
     settings: SettingsStore,
@@ -58,11 +67,62 @@ struct State {
     session: Option<SessionHandle>,
 }
 
+/// A change to (or a read of) the app's state, run by its actor.
+type Job = Box<dyn FnOnce(&mut State) + Send>;
+
+/// The thread that owns the app's state and runs its jobs in the order they were sent. It ends
+/// when the last [`App`] is dropped.
+#[derive(Clone)]
+struct StateActor {
+    jobs: sync_mpsc::Sender<Job>,
+}
+
+impl StateActor {
+    fn start(mut state: State) -> Self {
+        let (jobs, inbox) = sync_mpsc::channel::<Job>();
+        let owner = move || {
+            while let Ok(job) = inbox.recv() {
+                // A bug in one job must not take the app's state with it.
+                if catch_unwind(AssertUnwindSafe(|| job(&mut state))).is_err() {
+                    tracing::error!("a change to the app's state panicked; the state is kept");
+                }
+            }
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("hearth-app-state".into())
+            .spawn(owner)
+        {
+            // Without a thread nothing can run; every ask then fails loudly below.
+            tracing::error!(error = %e, "cannot start the app's state thread");
+        }
+        Self { jobs }
+    }
+
+    /// Runs `change` after everything sent before it; does not wait for it.
+    fn tell(&self, change: impl FnOnce(&mut State) + Send + 'static) {
+        if self.jobs.send(Box::new(change)).is_err() {
+            tracing::error!("the app's state thread is gone; a change was dropped");
+        }
+    }
+
+    /// Runs `read` after everything sent before it and returns its result. The actor never
+    /// waits on anything, so this is as short as taking a lock was.
+    fn ask<T: Send + 'static>(&self, read: impl FnOnce(&mut State) -> T + Send + 'static) -> T {
+        let (reply, answer) = sync_mpsc::sync_channel(1);
+        self.tell(move |state| {
+            let _ = reply.send(read(state));
+        });
+        answer
+            .recv()
+            .expect("the app's state thread answers while the app lives")
+    }
+}
+
 /// The app; cheap to clone.
 #[derive(Clone)]
 pub struct App {
     options: Arc<AppOptions>,
-    state: Arc<Mutex<State>>,
+    state: StateActor,
     feed: EventFeed,
     tap: ProtocolTap,
 }
@@ -71,7 +131,9 @@ impl App {
     /// The app, and the frames its inspector must be fed ([`App::run_inspector`]).
     pub fn new(options: AppOptions) -> (Self, mpsc::Receiver<TappedFrame>) {
         let (tap, frames) = ProtocolTap::new(TAP_DEPTH);
+        let feed = EventFeed::start();
         let state = State {
+            feed: feed.clone(),
             view: View::default(),
             log: ProtocolLog::default(),
             settings: SettingsStore::load(options.settings_path.clone()),
@@ -85,15 +147,11 @@ impl App {
         };
         let app = Self {
             options: Arc::new(options),
-            state: Arc::new(Mutex::new(state)),
-            feed: EventFeed::start(),
+            state: StateActor::start(state),
+            feed,
             tap,
         };
         (app, frames)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Queues events for every subscriber (the feed delivers them without any lock held).
@@ -101,12 +159,12 @@ impl App {
         self.feed.send(events);
     }
 
-    /// Runs `change` on the view and queues what it reports, before another change can run, so
-    /// the UI sees the changes in the order they were made.
-    fn with_view(&self, change: impl FnOnce(&mut View) -> Vec<AppEvent>) {
-        let mut state = self.lock();
-        let events = change(&mut state.view);
-        self.feed.send(events);
+    /// Runs `change` on the view and queues what it reports, in order with every other change.
+    fn with_view(&self, change: impl FnOnce(&mut View) -> Vec<AppEvent> + Send + 'static) {
+        self.state.tell(move |state| {
+            let events = change(&mut state.view);
+            state.feed.send(events);
+        });
     }
 
     pub fn subscribe(&self, sink: EventSink) {
@@ -116,19 +174,19 @@ impl App {
     /// Feeds the inspector until the tap closes.
     pub async fn run_inspector(self, mut frames: mpsc::Receiver<TappedFrame>) {
         while let Some(frame) = frames.recv().await {
-            let mut state = self.lock();
-            let message = state.log.record(&frame);
-            self.feed.send(vec![AppEvent::Protocol { message }]);
+            self.state.tell(move |state| {
+                let message = state.log.record(&frame);
+                state.feed.send(vec![AppEvent::Protocol { message }]);
+            });
         }
     }
 
     pub fn clear_protocol(&self) {
-        self.lock().log.clear();
+        self.state.tell(|state| state.log.clear());
     }
 
     pub fn snapshot(&self) -> AppSnapshot {
-        let state = self.lock();
-        AppSnapshot {
+        self.state.ask(|state| AppSnapshot {
             settings: state.settings.get().clone(),
             session: state.view.session().clone(),
             host: state.host_status.clone(),
@@ -137,11 +195,11 @@ impl App {
             peers: state.view.peers(),
             self_voice: state.view.self_voice().clone(),
             protocol: state.log.entries(),
-        }
+        })
     }
 
     pub fn settings(&self) -> Settings {
-        self.lock().settings.get().clone()
+        self.state.ask(|state| state.settings.get().clone())
     }
 
     /// Saves new settings; the talk mode and the microphone processing apply at once (with
@@ -152,9 +210,8 @@ impl App {
     pub fn save_settings(&self, settings: Settings) -> AppResult {
         let talk_mode = settings.talk_mode;
         let processing = settings.processing();
-        self.lock()
-            .settings
-            .set(settings)
+        self.state
+            .ask(move |state| state.settings.set(settings))
             .map_err(|e| AppError::from_chain(AppErrorCode::SettingsNotSaved, &e))?;
         self.set_talk_mode(talk_mode);
         if let Some(engine) = self.engine()
@@ -205,29 +262,31 @@ impl App {
     ) -> AppResult {
         self.leave().await;
         let server = server.to_owned();
-        self.with_view(|v| {
-            v.set_session(SessionStatus::Connecting {
-                server: server.clone(),
-            })
-        });
+        let connecting = SessionStatus::Connecting {
+            server: server.clone(),
+        };
+        self.with_view(move |v| v.set_session(connecting));
         let joined = async { self.connect(open.await?).await };
         match joined.await {
             Ok(()) => {
-                if let Err(e) = self.lock().settings.update(|s| {
-                    remember_server(s, &server);
-                    name.clone_into(&mut s.display_name);
-                }) {
+                let name = name.to_owned();
+                let saved = self.state.ask(move |state| {
+                    state.settings.update(|s| {
+                        remember_server(s, &server);
+                        s.display_name = name;
+                    })
+                });
+                if let Err(e) = saved {
                     tracing::warn!(error = %format!("{e:#}"), "cannot save the settings");
                 }
                 Ok(())
             }
             Err(e) => {
                 let error = AppError::from_chain(AppErrorCode::JoinFailed, &e);
-                self.with_view(|v| {
-                    v.set_session(SessionStatus::Failed {
-                        error: error.message.clone(),
-                    })
-                });
+                let failed = SessionStatus::Failed {
+                    error: error.message.clone(),
+                };
+                self.with_view(move |v| v.set_session(failed));
                 Err(error)
             }
         }
@@ -252,7 +311,7 @@ impl App {
                     return Err(e.into());
                 }
             };
-        self.with_view(|v| {
+        self.with_view(move |v| {
             v.set_self_voice(|s| {
                 s.self_muted = false;
                 s.server_muted = false;
@@ -262,7 +321,7 @@ impl App {
             })
         });
         let handle = session::spawn(self.clone(), client, events, engine);
-        self.lock().session = Some(handle);
+        self.state.tell(move |state| state.session = Some(handle));
         Ok(())
     }
 
@@ -304,7 +363,7 @@ impl App {
 
     /// Leaves the world, if in one.
     pub async fn leave(&self) {
-        let session = self.lock().session.take();
+        let session = self.state.ask(|state| state.session.take());
         if let Some(session) = session {
             session.leave().await;
         }
@@ -313,20 +372,24 @@ impl App {
 
     /// The session ended by itself (kicked, refused, host gone): forget its handle.
     pub(super) fn session_ended(&self, id: u64) {
-        let mut state = self.lock();
-        if state.session.as_ref().is_some_and(|s| s.id() == id) {
-            state.session = None;
-        }
+        self.state.tell(move |state| {
+            if state.session.as_ref().is_some_and(|s| s.id() == id) {
+                state.session = None;
+            }
+        });
     }
 
     fn send(&self, command: SessionCommand) {
-        if let Some(session) = &self.lock().session {
-            session.send(command);
-        }
+        self.state.tell(move |state| {
+            if let Some(session) = &state.session {
+                session.send(command);
+            }
+        });
     }
 
     fn engine(&self) -> Option<VoiceEngine> {
-        self.lock().session.as_ref().map(|s| s.engine().clone())
+        self.state
+            .ask(|state| state.session.as_ref().map(|s| s.engine().clone()))
     }
 
     pub fn walk_to(&self, x: f64, y: f64) {
@@ -339,28 +402,28 @@ impl App {
 
     pub fn set_self_muted(&self, muted: bool) {
         self.send(SessionCommand::SetSelfMuted(muted));
-        self.with_view(|v| v.set_self_voice(|s| s.self_muted = muted));
+        self.with_view(move |v| v.set_self_voice(|s| s.self_muted = muted));
     }
 
     pub fn set_deafened(&self, deafened: bool) {
         if let Some(engine) = self.engine() {
             engine.set_deafened(deafened);
         }
-        self.with_view(|v| v.set_self_voice(|s| s.deafened = deafened));
+        self.with_view(move |v| v.set_self_voice(|s| s.deafened = deafened));
     }
 
     pub fn set_talk_mode(&self, mode: TalkModeSetting) {
         if let Some(engine) = self.engine() {
             engine.set_talk_mode(mode.into());
         }
-        self.with_view(|v| v.set_self_voice(|s| s.talk_mode = mode));
+        self.with_view(move |v| v.set_self_voice(|s| s.talk_mode = mode));
     }
 
     pub fn set_push_to_talk(&self, pressed: bool) {
         if let Some(engine) = self.engine() {
             engine.set_push_to_talk(pressed);
         }
-        self.with_view(|v| v.set_self_voice(|s| s.ptt_pressed = pressed));
+        self.with_view(move |v| v.set_self_voice(|s| s.ptt_pressed = pressed));
     }
 
     /// Sets a peer's volume (0..2) and remembers it by their name for next time.
@@ -377,9 +440,12 @@ impl App {
         if let Some(engine) = self.engine() {
             engine.set_user_volume(voice, volume);
         }
-        if let Err(e) = self.lock().settings.update(|s| {
-            s.user_volumes.insert(name, volume);
-        }) {
+        let saved = self.state.ask(move |state| {
+            state.settings.update(|s| {
+                s.user_volumes.insert(name, volume);
+            })
+        });
+        if let Err(e) = saved {
             tracing::warn!(error = %format!("{e:#}"), "cannot save the settings");
         }
         Ok(())
@@ -398,10 +464,13 @@ impl App {
     }
 
     fn peer(&self, user: &str) -> AppResult<(i64, String)> {
-        let state = self.lock();
-        let voice = state.view.voice_id_of(user);
-        let name = state.view.name_of(user).map(str::to_owned);
-        voice.zip(name).ok_or_else(|| {
+        let key = user.to_owned();
+        let found = self.state.ask(move |state| {
+            let voice = state.view.voice_id_of(&key);
+            let name = state.view.name_of(&key).map(str::to_owned);
+            voice.zip(name)
+        });
+        found.ok_or_else(|| {
             AppError::new(
                 AppErrorCode::UnknownUser,
                 format!("{user} is not in this zone"),
@@ -411,16 +480,18 @@ impl App {
 
     /// Applies the remembered volume of every peer in the zone.
     pub(super) fn restore_volumes(&self, engine: &VoiceEngine) {
-        let state = self.lock();
-        let volumes = &state.settings.get().user_volumes;
-        for peer in state.view.peers() {
-            if let (Some(volume), Some(voice)) = (
-                volumes.get(&peer.display_name),
-                state.view.voice_id_of(&peer.user_id),
-            ) {
-                engine.set_user_volume(voice, *volume);
+        let engine = engine.clone();
+        self.state.tell(move |state| {
+            let volumes = &state.settings.get().user_volumes;
+            for peer in state.view.peers() {
+                if let (Some(volume), Some(voice)) = (
+                    volumes.get(&peer.display_name),
+                    state.view.voice_id_of(&peer.user_id),
+                ) {
+                    engine.set_user_volume(voice, *volume);
+                }
             }
-        }
+        });
     }
 
     /// Sends a moderation request; the server checks the role and answers with an error when
@@ -429,12 +500,14 @@ impl App {
     /// # Errors
     /// When not in a world.
     pub fn moderate(&self, action: ModerationAction) -> AppResult {
-        let (zone, world) = {
-            let state = self.lock();
-            let me = state.view.me().ok_or_else(AppError::not_in_world)?;
-            let world = state.view.world_id().ok_or_else(AppError::not_in_world)?;
-            (ZoneId::new(me.zone.as_str()), world.clone())
-        };
+        let (zone, world) = self
+            .state
+            .ask(|state| {
+                let me = state.view.me()?;
+                let world = state.view.world_id()?;
+                Some((ZoneId::new(me.zone.as_str()), world.clone()))
+            })
+            .ok_or_else(AppError::not_in_world)?;
         let message = match action {
             ModerationAction::Mute {
                 user_id,
@@ -487,11 +560,12 @@ impl App {
     /// # Errors
     /// When the settings cannot be saved.
     pub fn set_devices(&self, input: Option<String>, output: Option<String>) -> AppResult {
-        self.lock()
-            .settings
-            .update(|s| {
-                s.input_device = input;
-                s.output_device = output;
+        self.state
+            .ask(move |state| {
+                state.settings.update(|s| {
+                    s.input_device = input;
+                    s.output_device = output;
+                })
             })
             .map_err(|e| AppError::from_chain(AppErrorCode::SettingsNotSaved, &e))?;
         if self.engine().is_some() {
@@ -527,7 +601,7 @@ impl App {
             name => name,
         };
         let session = host.admin_session(&name);
-        self.lock().host = Some(host);
+        self.state.tell(move |state| state.host = Some(host));
         self.set_host_status(HostStatus {
             running: true,
             info: Some(info.clone()),
@@ -540,7 +614,7 @@ impl App {
 
     /// Stops hosting (leaving the room first when this app is in it).
     pub async fn host_stop(&self) {
-        let Some(host) = self.lock().host.take() else {
+        let Some(host) = self.state.ask(|state| state.host.take()) else {
             return;
         };
         self.leave().await;
@@ -553,9 +627,10 @@ impl App {
     }
 
     fn set_host_status(&self, status: HostStatus) {
-        let mut state = self.lock();
-        state.host_status = status.clone();
-        self.feed.send(vec![AppEvent::Host(status)]);
+        self.state.tell(move |state| {
+            state.host_status = status.clone();
+            state.feed.send(vec![AppEvent::Host(status)]);
+        });
     }
 
     /// Leaves and stops hosting: the app is closing.
@@ -565,22 +640,30 @@ impl App {
     }
 
     /// Folds an engine event into the view (the session task calls it).
-    pub(super) fn on_client_event(&self, event: &ClientEvent) {
-        self.with_view(|v| v.apply(event));
+    pub(super) fn on_client_event(&self, event: ClientEvent) {
+        self.with_view(move |v| v.apply(&event));
     }
 
     /// Folds a voice sample into the view.
-    pub(super) fn on_voice_sample(&self, sample: &VoiceSample) {
-        self.with_view(|v| v.sample(sample));
+    pub(super) fn on_voice_sample(&self, sample: VoiceSample) {
+        self.with_view(move |v| v.sample(&sample));
     }
 
     /// Moves this user (predicted), reporting the change.
     pub(super) fn on_moved(&self, x: f64, y: f64) {
-        self.with_view(|v| v.moved_to(x, y));
+        self.with_view(move |v| v.moved_to(x, y));
     }
 
-    /// Runs `read` on the view (the session task's walking needs the map and the position).
-    pub(super) fn read_view<T>(&self, read: impl FnOnce(&View) -> T) -> T {
-        read(&self.lock().view)
+    /// Runs `read` on the view and returns what it found (the session task's walking needs the
+    /// map and the position).
+    pub(super) fn read_view<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&View) -> T + Send + 'static,
+    ) -> T {
+        self.state.ask(move |state| read(&state.view))
     }
 }
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;

@@ -101,7 +101,7 @@ async fn run(
                     &event,
                     ClientEvent::World(WorldEvent::WorldState { .. } | WorldEvent::PeerJoined { .. } | WorldEvent::ZoneChanged { .. })
                 );
-                app.on_client_event(&event);
+                app.on_client_event(event);
                 if new_peers {
                     app.restore_volumes(&engine);
                 }
@@ -117,15 +117,18 @@ async fn run(
                 let now = Instant::now();
                 let dt = now - last_step;
                 last_step = now;
-                let next = app.read_view(|view| {
+                let ground = app.read_view(|view| {
                     let me = view.me()?;
-                    walker.step((me.x, me.y), dt, view.world()?, view.roles())
+                    Some(((me.x, me.y), view.world_map()?, view.roles().to_vec()))
+                });
+                let next = ground.and_then(|(from, map, roles)| {
+                    walker.step(from, dt, map.world()?, &roles)
                 });
                 if let Some((x, y)) = next {
                     app.on_moved(x, y);
                     client.move_to(Position { x, y }).await;
                 }
-                app.on_voice_sample(&sample(&engine, &app));
+                app.on_voice_sample(sample(&engine, &app));
             }
         }
     };

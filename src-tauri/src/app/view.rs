@@ -103,6 +103,11 @@ impl View {
         self.world.as_ref().and_then(|map| map.world())
     }
 
+    /// The world file with its map, shared (walking plans on it outside the view).
+    pub fn world_map(&self) -> Option<SharedWorldMap> {
+        self.world.clone()
+    }
+
     pub fn me(&self) -> Option<&Me> {
         self.me.as_ref()
     }
