@@ -4,6 +4,8 @@
 # Usage: scripts/fuzz.sh [TARGET]
 #   TARGET           run only this target (default: every target `cargo fuzz list` shows)
 #   FUZZ_SECONDS     seconds of fuzzing per target (default 60)
+#   FUZZ_RUNS        stop a target after this many executions instead (FUZZ_SECONDS still caps
+#                    it), e.g. FUZZ_RUNS=10000000 FUZZ_SECONDS=1200 for the 10 million of issue 14
 #   FUZZ_SANITIZER   cargo-fuzz sanitizer: address (default), none, ...; `none` runs about
 #                    twice as fast, and the code under test is safe Rust
 #
@@ -18,6 +20,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 seconds="${FUZZ_SECONDS:-60}"
+runs_limit=()
+if [[ -n "${FUZZ_RUNS:-}" ]]; then
+    runs_limit=(-runs="$FUZZ_RUNS")
+fi
 sanitizer="${FUZZ_SANITIZER:-address}"
 # The machine has only a stable toolchain: this lets stable rustc and cargo accept the -Z flags
 # cargo-fuzz passes (sanitizer and coverage instrumentation), instead of requiring `+nightly`.
@@ -57,7 +63,8 @@ for target in "${targets[@]}"; do
     # committed. -timeout turns a hang on one input into a timeout artifact instead of a stall.
     status=0
     cargo fuzz run --sanitizer "$sanitizer" "$target" "$corpus" "fuzz/seeds/$target" -- \
-        -max_total_time="$seconds" -timeout=10 -print_final_stats=1 >"$log" 2>&1 || status=$?
+        -max_total_time="$seconds" "${runs_limit[@]}" -timeout=10 -print_final_stats=1 \
+        >"$log" 2>&1 || status=$?
 
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     per_sec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
@@ -65,7 +72,8 @@ for target in "${targets[@]}"; do
     crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
     added=$(($(find "$corpus" -type f | wc -l) - before))
 
-    summary="runs=${runs:-?} exec/s=${per_sec:-?} cov=${coverage:-?} new_corpus=$added"
+    elapsed=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
+    summary="runs=${runs:-?} seconds=${elapsed:-?} exec/s=${per_sec:-?} cov=${coverage:-?} new_corpus=$added"
     if [[ -n "$crash" ]]; then
         echo "fuzz: $target CRASH $summary artifact=$crash log=$log"
         failed=1

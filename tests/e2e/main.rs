@@ -11,6 +11,7 @@ mod sfu_audio;
 mod sfu_control;
 mod sfu_protocol;
 mod sfu_workers;
+mod tls;
 mod world;
 mod world_bot;
 mod world_reconnect;

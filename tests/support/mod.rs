@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: an in-process host on 127.0.0.1:0, tokens, headless clients
 //! whose received audio lands in memory, raw `/signal` sockets, and audio checks.
 
+pub mod tls;
 pub mod voice;
 pub mod world;
 
@@ -172,6 +173,17 @@ impl Bot {
         token: String,
         source: Box<dyn AudioSource>,
     ) -> anyhow::Result<Self> {
+        Self::join_at(signal_url(host), user, channel, token, source).await
+    }
+
+    /// Joins through `url` (`ws://` or `wss://` .../signal).
+    pub async fn join_at(
+        url: String,
+        user: i64,
+        channel: i64,
+        token: String,
+        source: Box<dyn AudioSource>,
+    ) -> anyhow::Result<Self> {
         let taps: Arc<Mutex<HashMap<i64, MemoryTap>>> = Arc::default();
         let registry = taps.clone();
         let sinks: SinkFactory = Arc::new(move |remote| -> Box<dyn AudioSink> {
@@ -190,7 +202,7 @@ impl Bot {
         voice.processing = ProcessingConfig::OFF;
         let (engine, _voice_events) = VoiceEngine::start(voice)?;
         let config = SfuClientConfig {
-            url: signal_url(host),
+            url,
             channel: ChannelId(channel),
             token,
             uplink: Uplink::Engine(engine.clone()),

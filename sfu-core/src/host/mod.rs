@@ -399,13 +399,25 @@ async fn world_upgrade(
     let sfu_url = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|host| format!("ws://{host}/signal"));
+        .map(|host| format!("{}://{host}/signal", ws_scheme(&headers)));
     let world = state.world.clone();
     let guard = state.guard(limits::Endpoint::World);
     capped(ws, limits::WORLD_MESSAGE).on_upgrade(move |socket| async move {
         tracing::debug!(%conn, %peer, "world connection");
         world_ws::serve(socket, conn, peer.ip(), sfu_url, world, guard).await;
     })
+}
+
+/// `wss` when the client reached us through a TLS terminator that says so
+/// (`X-Forwarded-Proto: https`, docs/DEPLOY.md), else `ws`: the URLs a client is told to dial
+/// keep the security of the way it came. Anyone may send the header; it only changes the URL
+/// that client itself is told.
+pub(crate) fn ws_scheme(headers: &HeaderMap) -> &'static str {
+    let forwarded_tls = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    if forwarded_tls { "wss" } else { "ws" }
 }
 
 /// The 401 for a request without an operator token (`Authorization: Bearer`), or None when it

@@ -114,7 +114,7 @@ pub(super) async fn create(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1:7800");
     Json(SessionResponse {
-        world_url: format!("ws://{host}/world"),
+        world_url: format!("{}://{host}/world", super::ws_scheme(&headers)),
         token,
         world_id: invite.world_id.clone(),
         user_id: user.to_string(),

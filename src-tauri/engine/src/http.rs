@@ -1,10 +1,11 @@
-//! The few plain HTTP/1.1 requests the client makes to a host (`POST /api/session`, `GET
-//! /metrics`): one short-lived connection each, no TLS, a deadline on the whole exchange.
+//! The few HTTP/1.1 requests the client makes to a host (`POST /api/session`, `GET /metrics`):
+//! one short-lived connection each, plain or TLS ([`crate::tls`]), a deadline on the whole
+//! exchange.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How long one whole exchange may take.
@@ -29,7 +30,7 @@ impl Response {
     }
 }
 
-/// Sends one request to `addr` (`HOST:PORT`) and reads the whole response.
+/// Sends one plain request to `addr` (`HOST:PORT`) and reads the whole response.
 ///
 /// # Errors
 /// When the host cannot be reached, the exchange takes over 5 s, or the response is malformed.
@@ -39,10 +40,34 @@ pub async fn request(
     path: &str,
     json_body: Option<&str>,
 ) -> anyhow::Result<Response> {
+    request_over(addr, false, method, path, json_body).await
+}
+
+/// A connection either way.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// Sends one request to `addr`, over TLS when `secure` (https), and reads the whole response.
+///
+/// # Errors
+/// As [`request`], and when TLS fails (the certificate, the handshake).
+pub async fn request_over(
+    addr: &str,
+    secure: bool,
+    method: &str,
+    path: &str,
+    json_body: Option<&str>,
+) -> anyhow::Result<Response> {
+    let scheme = if secure { "https" } else { "http" };
     let exchange = async {
-        let mut stream = TcpStream::connect(addr)
+        let tcp = TcpStream::connect(addr)
             .await
             .with_context(|| format!("cannot reach {addr}"))?;
+        let mut stream: Box<dyn Stream> = if secure {
+            Box::new(crate::tls::connect(tcp, crate::tls::host_of(addr)).await?)
+        } else {
+            Box::new(tcp)
+        };
         let mut request =
             format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
         if let Some(body) = json_body {
@@ -71,7 +96,7 @@ pub async fn request(
     };
     tokio::time::timeout(EXCHANGE_TIMEOUT, exchange)
         .await
-        .with_context(|| format!("{method} http://{addr}{path} timed out"))?
+        .with_context(|| format!("{method} {scheme}://{addr}{path} timed out"))?
 }
 
 /// Parses a complete HTTP/1.1 response, de-chunking the body when needed.

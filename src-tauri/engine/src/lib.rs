@@ -11,5 +11,6 @@ pub mod inspect;
 pub mod media;
 pub mod p2p;
 pub mod sfu_client;
+pub mod tls;
 pub mod voice;
 pub mod world_client;

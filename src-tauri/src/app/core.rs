@@ -245,9 +245,9 @@ impl App {
                 "Enter a display name.",
             ));
         }
-        let http_addr = target.http_addr.clone();
+        let (http_addr, secure) = (target.http_addr.clone(), target.secure);
         self.join_with(server.trim(), name, async move {
-            open_session(&http_addr, &invite, name).await
+            open_session(&http_addr, secure, &invite, name).await
         })
         .await
     }

@@ -156,11 +156,13 @@ pub async fn dial(url: &str) -> Result<Ws, ConnectError> {
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(MAX_SERVER_MESSAGE))
         .max_frame_size(Some(MAX_SERVER_MESSAGE));
-    let opening = tokio_tungstenite::connect_async_with_config(url, Some(ws_config), true);
     let unreachable = |reason: String| ConnectError::Unreachable {
         url: url.to_owned(),
         reason,
     };
+    let tls = crate::tls::ws_connector().map_err(|e| unreachable(format!("{e:#}")))?;
+    let opening =
+        tokio_tungstenite::connect_async_tls_with_config(url, Some(ws_config), true, Some(tls));
     match tokio::time::timeout(DIAL_TIMEOUT, opening).await {
         Ok(Ok((ws, _))) => Ok(ws),
         Ok(Err(e)) => Err(unreachable(e.to_string())),

@@ -6,6 +6,8 @@ use sfu_core::host::session_api::SessionResponse;
 
 /// The port a host listens on when none is given.
 pub const DEFAULT_PORT: u16 = 7800;
+/// The port of a `https://` or `wss://` address without one.
+pub const DEFAULT_TLS_PORT: u16 = 443;
 
 /// Where to join, read from what the user typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +16,9 @@ pub struct JoinTarget {
     pub http_addr: String,
     /// The invite code, when the input was an invite link.
     pub invite: Option<String>,
+    /// Whether the host is reached over TLS (`https://`, `wss://`): then its world and SFU
+    /// sockets are `wss://` too, and nothing falls back to plain.
+    pub secure: bool,
 }
 
 /// The link a host shares: `hearth://HOST:PORT/join/CODE`.
@@ -31,7 +36,7 @@ pub fn parse_server(input: &str) -> Result<JoinTarget, String> {
     if input.is_empty() {
         return Err("Enter a server address or an invite link.".into());
     }
-    let rest = match input.split_once("://") {
+    let (rest, secure) = match input.split_once("://") {
         Some((scheme, rest)) => {
             let scheme = scheme.to_ascii_lowercase();
             if !["hearth", "http", "https", "ws", "wss"].contains(&scheme.as_str()) {
@@ -39,9 +44,9 @@ pub fn parse_server(input: &str) -> Result<JoinTarget, String> {
                     "Unknown scheme \"{scheme}://\". Use host:port, http(s):// or a hearth:// invite."
                 ));
             }
-            rest
+            (rest, scheme == "https" || scheme == "wss")
         }
-        None => input,
+        None => (input, false),
     };
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     if authority.is_empty() || authority.chars().any(char::is_whitespace) {
@@ -49,6 +54,8 @@ pub fn parse_server(input: &str) -> Result<JoinTarget, String> {
     }
     let http_addr = if has_port(authority) {
         authority.to_owned()
+    } else if secure {
+        format!("{authority}:{DEFAULT_TLS_PORT}")
     } else {
         format!("{authority}:{DEFAULT_PORT}")
     };
@@ -59,7 +66,11 @@ pub fn parse_server(input: &str) -> Result<JoinTarget, String> {
         }
         _ => None,
     };
-    Ok(JoinTarget { http_addr, invite })
+    Ok(JoinTarget {
+        http_addr,
+        invite,
+        secure,
+    })
 }
 
 /// Whether `authority` ends in `:PORT` (an IPv6 literal is bracketed).
@@ -75,17 +86,28 @@ fn has_port(authority: &str) -> bool {
 /// `POST /api/session` with an invite code: a world token, the world's URL and id.
 ///
 /// # Errors
-/// When the host cannot be reached or refuses the invite (its reason is included).
+/// When the host cannot be reached or refuses the invite (its reason is included), and when a
+/// secure host names a plain world socket (a downgrade).
 pub async fn open_session(
     http_addr: &str,
+    secure: bool,
     invite: &str,
     display_name: &str,
 ) -> anyhow::Result<SessionResponse> {
     let body = serde_json::json!({"invite": invite, "display_name": display_name}).to_string();
-    let body = crate::http::request(http_addr, "POST", "/api/session", Some(&body))
+    let body = crate::http::request_over(http_addr, secure, "POST", "/api/session", Some(&body))
         .await?
         .ok_body("POST /api/session")?;
-    serde_json::from_str(&body).with_context(|| format!("unexpected /api/session reply {body:?}"))
+    let session: SessionResponse = serde_json::from_str(&body)
+        .with_context(|| format!("unexpected /api/session reply {body:?}"))?;
+    if secure && !session.world_url.starts_with("wss://") {
+        anyhow::bail!(
+            "{http_addr} answered over TLS but named a plain world socket ({}); refusing to \
+             continue without TLS (is the TLS proxy passing X-Forwarded-Proto: https?)",
+            session.world_url
+        );
+    }
+    Ok(session)
 }
 
 #[cfg(test)]
@@ -96,7 +118,28 @@ mod tests {
         JoinTarget {
             http_addr: addr.into(),
             invite: invite.map(Into::into),
+            secure: false,
         }
+    }
+
+    #[test]
+    fn https_and_wss_are_secure_with_port_443_by_default() {
+        let secure = |addr: &str, invite: Option<&str>| JoinTarget {
+            secure: true,
+            ..target(addr, invite)
+        };
+        assert_eq!(
+            parse_server("https://voice.example.org/join/k3"),
+            Ok(secure("voice.example.org:443", Some("k3")))
+        );
+        assert_eq!(
+            parse_server("wss://voice.example.org:8443/world"),
+            Ok(secure("voice.example.org:8443", None))
+        );
+        assert_eq!(
+            parse_server("hearth://10.0.0.2:7800/join/k3").map(|t| t.secure),
+            Ok(false)
+        );
     }
 
     #[test]

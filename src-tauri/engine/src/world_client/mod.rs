@@ -98,12 +98,18 @@ async fn dial(url: String) -> Result<WorldSocket, WorldConnectError> {
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(MAX_SERVER_MESSAGE))
         .max_frame_size(Some(MAX_SERVER_MESSAGE));
-    // No Nagle: presence is a stream of small frames that must not wait for an ACK.
-    let opening = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
     let unreachable = |reason: String| WorldConnectError::Unreachable {
         url: url.clone(),
         reason,
     };
+    let tls = crate::tls::ws_connector().map_err(|e| unreachable(format!("{e:#}")))?;
+    // No Nagle: presence is a stream of small frames that must not wait for an ACK.
+    let opening = tokio_tungstenite::connect_async_tls_with_config(
+        url.as_str(),
+        Some(config),
+        true,
+        Some(tls),
+    );
     match tokio::time::timeout(DIAL_TIMEOUT, opening).await {
         Ok(Ok((ws, _))) => Ok(ws),
         Ok(Err(e)) => Err(unreachable(e.to_string())),

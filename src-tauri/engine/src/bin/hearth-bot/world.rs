@@ -144,11 +144,19 @@ pub fn mint(
 
 /// `HOST:PORT` of a `ws://HOST:PORT/...` URL.
 pub fn http_addr(url: &str) -> anyhow::Result<String> {
-    url.strip_prefix("ws://")
-        .and_then(|rest| rest.split('/').next())
+    host_of_url(url).map(|(addr, _)| addr)
+}
+
+/// `HOST:PORT` of a `ws://` or `wss://` URL, and whether it is `wss://` (TLS).
+fn host_of_url(url: &str) -> anyhow::Result<(String, bool)> {
+    let (rest, secure) = match url.strip_prefix("wss://") {
+        Some(rest) => (Some(rest), true),
+        None => (url.strip_prefix("ws://"), false),
+    };
+    rest.and_then(|rest| rest.split('/').next())
         .filter(|authority| !authority.is_empty())
-        .map(str::to_owned)
-        .with_context(|| format!("expected ws://HOST:PORT/world, got {url:?}"))
+        .map(|authority| (authority.to_owned(), secure))
+        .with_context(|| format!("expected ws(s)://HOST:PORT/world, got {url:?}"))
 }
 
 async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
@@ -160,12 +168,10 @@ async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
         )
     };
     if let Some(invite) = &args.invite {
-        let session = hearth_engine::world_client::invite::open_session(
-            &http_addr(&args.url)?,
-            invite,
-            &args.name,
-        )
-        .await?;
+        let (addr, secure) = host_of_url(&args.url)?;
+        let session =
+            hearth_engine::world_client::invite::open_session(&addr, secure, invite, &args.name)
+                .await?;
         return Ok(Credentials {
             token: session.token,
             world_id: given_world.unwrap_or(WorldId::new(session.world_id)),
@@ -297,6 +303,10 @@ mod tests {
             http_addr("ws://127.0.0.1:7800/world").expect("valid"),
             "127.0.0.1:7800"
         );
-        assert!(http_addr("wss://x/world").is_err());
+        assert_eq!(
+            host_of_url("wss://x:8443/world").expect("valid"),
+            ("x:8443".to_owned(), true)
+        );
+        assert!(http_addr("http://x/world").is_err());
     }
 }
