@@ -28,6 +28,8 @@ mod mix_cost;
 mod probe_listener;
 #[path = "hearth-bot/report.rs"]
 mod report;
+#[path = "hearth-bot/soak.rs"]
+mod soak;
 #[path = "hearth-bot/target.rs"]
 mod target;
 #[path = "hearth-bot/walk.rs"]
@@ -71,6 +73,9 @@ enum Command {
     Latency(latency::LatencyArgs),
     /// Load-test the world server: many users walking in their zones, broadcast delay measured.
     WorldLoad(world_load::WorldLoadArgs),
+    /// Soak a host: joins and leaves on `/world` and `/signal` for a long run while members
+    /// talk; the host's memory, descriptors and threads sampled.
+    Soak(soak::SoakArgs),
 }
 
 #[derive(Args)]
@@ -115,7 +120,7 @@ fn main() -> anyhow::Result<()> {
     // A hundred clients starting at once make webrtc-rs warn about every packet written before
     // DTLS is up; the load report is what matters there.
     let default_filter = match cli.command {
-        Command::Load(_) => "warn,rtc=error,rtc_dtls=error,rtc_ice=error",
+        Command::Load(_) | Command::Soak(_) => "warn,rtc=error,rtc_dtls=error,rtc_ice=error",
         Command::Sfu(_)
         | Command::World(_)
         | Command::WorldLoad(_)
@@ -134,6 +139,7 @@ fn main() -> anyhow::Result<()> {
         Command::Load(args) => runtime.block_on(load::run(args)),
         Command::World(args) => runtime.block_on(world::run(args)),
         Command::WorldLoad(args) => runtime.block_on(world_load::run(args)),
+        Command::Soak(args) => runtime.block_on(soak::run(args)),
         Command::Latency(args) => runtime.block_on(latency::run(args)),
         Command::Devices => {
             println!(

@@ -13,6 +13,7 @@ use tokio::process::{Child, ChildStdout, Command};
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the SFU under test is and how to get in.
+#[derive(Clone)]
 pub struct Sfu {
     /// `ws://HOST:PORT/signal`.
     pub signal_url: String,
