@@ -125,7 +125,8 @@ async fn soak(args: &SoakArgs, sfu: &Sfu) -> anyhow::Result<SoakReport> {
             _ = joins.tick() => {
                 let n = next_user.fetch_add(1, Ordering::Relaxed);
                 let user = FIRST_CHURNER + n as i64;
-                let task = churn_once(shared.clone(), user, n % 2 == 0, args.stay, churn.clone());
+                let world = n.is_multiple_of(2);
+                let task = churn_once(shared.clone(), user, world, args.stay, churn.clone());
                 tokio::spawn(task);
             }
             _ = samples.tick() => {
