@@ -16,6 +16,8 @@ use sfu_core::ids::ChannelId;
 // names it.
 #[path = "hearth-bot/capture_cost.rs"]
 mod capture_cost;
+#[path = "hearth-bot/flood.rs"]
+mod flood;
 #[path = "hearth-bot/latency.rs"]
 mod latency;
 #[path = "hearth-bot/load.rs"]

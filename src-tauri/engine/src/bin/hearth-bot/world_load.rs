@@ -80,6 +80,10 @@ pub struct WorldLoadArgs {
     /// Users connecting at the same time.
     #[arg(long, default_value_t = 16)]
     join_concurrency: usize,
+    /// One more client signs in and sends this many `PRESENCE_UPDATE`s as fast as it can when
+    /// the window opens (0: none): the figures then say what the others noticed of it.
+    #[arg(long, default_value_t = 0)]
+    flood: u64,
 }
 
 /// The world host under load.
@@ -378,9 +382,34 @@ async fn measure(args: &WorldLoadArgs, target: &Target) -> anyhow::Result<WorldL
     let (server0, own0) = (target.pid.and_then(|p| cpu(Some(p))), cpu(None));
     let started = Instant::now();
     shared.window.open(now_ns());
+    let flood = (args.flood > 0)
+        .then(|| {
+            let id = random_uuid(&mut rng);
+            let roles = [Role::Member];
+            let token = mint(
+                &target.secret,
+                &target.issuer,
+                &target.workspace,
+                &id,
+                "flood",
+                &roles,
+            )?;
+            let run = crate::flood::run(
+                target.world_url.clone(),
+                token,
+                target.world_id.clone(),
+                args.flood,
+            );
+            anyhow::Ok(tokio::spawn(run))
+        })
+        .transpose()?;
     eprintln!("measuring for {:?}", args.duration);
     tokio::time::sleep(args.duration).await;
     shared.window.close(now_ns());
+    let flood = match flood {
+        Some(task) => Some(task.await.context("the flooder panicked")??),
+        None => None,
+    };
     let window_s = started.elapsed().as_secs_f64();
     let (server1, own1) = (target.pid.and_then(|p| cpu(Some(p))), cpu(None));
     let users_now = world_users(&target.http_addr).await;
@@ -403,6 +432,7 @@ async fn measure(args: &WorldLoadArgs, target: &Target) -> anyhow::Result<WorldL
         server_cpu_s: cpu_s(server0, server1),
         own_cpu_s: cpu_s(own0, own1),
         world_users: users_now,
+        flood,
     }))
 }
 

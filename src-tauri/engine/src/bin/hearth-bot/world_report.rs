@@ -66,6 +66,8 @@ pub struct WorldLoadReport {
     pub loadgen_cpu_pct_of_core: Option<f64>,
     /// `hearth_world_users` at the end of the window.
     pub world_users: Option<f64>,
+    /// The hostile client of `--flood`: what it sent and how the host ended it.
+    pub flood: Option<crate::flood::FloodOutcome>,
     /// `POSITION_CORRECTION`s received (whole run; should be 0).
     pub corrections: u64,
     /// `ERROR`s received (whole run; should be 0), and a few of them.
@@ -97,6 +99,8 @@ pub struct Measured {
     pub server_cpu_s: Option<f64>,
     pub own_cpu_s: Option<f64>,
     pub world_users: Option<f64>,
+    /// The hostile client of `--flood`, if there was one.
+    pub flood: Option<crate::flood::FloodOutcome>,
 }
 
 fn ms(us: Option<u64>) -> Option<f64> {
@@ -164,6 +168,7 @@ pub fn report(m: Measured) -> WorldLoadReport {
             .map(|r| r * 1e6),
         loadgen_cpu_pct_of_core: ratio(m.own_cpu_s, Some(m.window_s)).map(|r| r * 100.0),
         world_users: m.world_users,
+        flood: m.flood,
         corrections: sum(|s| s.corrections),
         errors: sum(|s| s.errors),
         error_samples: m
@@ -332,6 +337,7 @@ mod tests {
             server_cpu_s: Some(0.5),
             own_cpu_s: None,
             world_users: Some(3.0),
+            flood: None,
         });
         assert_eq!(report.expected_broadcasts_per_s, 60.0, "3 x 2 x 10 Hz");
         assert_eq!(report.updates_sent_per_s, 1.0);
