@@ -115,15 +115,12 @@ impl Endpoint for Dspeak {
         match decode_client(&frame.text()) {
             Ok(message) => {
                 let conn = self.conn;
-                if self
-                    .sfu
-                    .send(SfuCommand::DspeakMessage { conn, message })
-                    .await
-                    .is_err()
-                {
-                    return Step::End(Ending::close(1011, "server unavailable"));
-                }
-                Step::Continue
+                ws::forwarded(
+                    self.sfu
+                        .send(SfuCommand::DspeakMessage { conn, message })
+                        .await
+                        .is_ok(),
+                )
             }
             Err(error) => {
                 tracing::debug!(conn = %self.conn, %error, "undecodable dspeak frame");

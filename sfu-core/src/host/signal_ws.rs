@@ -113,15 +113,12 @@ impl Endpoint for Signal {
         match decode_client(text) {
             Ok(message) => {
                 let conn = self.conn;
-                if self
-                    .sfu
-                    .send(SfuCommand::Message { conn, message })
-                    .await
-                    .is_err()
-                {
-                    return Step::End(Ending::close(1011, "server unavailable"));
-                }
-                Step::Continue
+                ws::forwarded(
+                    self.sfu
+                        .send(SfuCommand::Message { conn, message })
+                        .await
+                        .is_ok(),
+                )
             }
             Err(error) => {
                 tracing::debug!(conn = %self.conn, %error, "undecodable frame");

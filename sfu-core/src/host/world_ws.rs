@@ -79,11 +79,7 @@ impl Endpoint for World {
             },
             Err(error) => WorldCommand::BadFrame { conn, error },
         };
-        if self.world.send(command).await {
-            Step::Continue
-        } else {
-            Step::End(Ending::close(1011, "server unavailable"))
-        }
+        ws::forwarded(self.world.send(command).await)
     }
 
     fn render(&mut self, outbound: WorldOutbound) -> Render {

@@ -260,6 +260,15 @@ where
     Ok(ending)
 }
 
+/// The step after handing a frame to the actor: on, or the end when the actor is gone.
+pub fn forwarded(delivered: bool) -> Step {
+    if delivered {
+        Step::Continue
+    } else {
+        Step::End(Ending::close(1011, "server unavailable"))
+    }
+}
+
 /// Rate limiting of a client's frames, shared by the endpoints that limit: the step for a frame
 /// over the budget (a dropped frame gets `reply` now and then; abuse closes with 4008), or
 /// `None` when the frame is admitted.

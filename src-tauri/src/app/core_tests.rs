@@ -1,21 +1,12 @@
 //! The state actor: commands from any thread apply in order, the UI hears them in that order, and
 //! a panicking change does not lose the state.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::*;
 
-fn app() -> App {
-    App::new(AppOptions {
-        synthetic_voice: None,
-        host_port: 0,
-        bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        settings_path: None,
-    })
-    .0
-}
+use crate::app::error_tests::app;
 
 #[test]
 fn changes_from_several_threads_apply_in_each_threads_order_and_reach_the_ui_so() {

@@ -6,7 +6,8 @@ use super::contract::ModerationAction;
 use super::core::{App, AppOptions};
 use super::error::{AppError, AppErrorCode};
 
-fn app() -> App {
+/// An app with no settings file and no audio: what the command tests drive.
+pub(super) fn app() -> App {
     App::new(AppOptions {
         synthetic_voice: None,
         host_port: 0,
