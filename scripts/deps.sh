@@ -9,9 +9,10 @@ set -euo pipefail
 # make PulseAudio the ALSA default of the whole machine (/etc/alsa/conf.d/99-pulse.conf); that
 # file is diverted away before the install, so the machine's ALSA default stays as it was.
 # libwebkit2gtk-4.1-dev: the desktop app's webview (Tauri 2). xvfb, xauth, webkit2gtk-driver: the
-# app's window tests run it under a virtual display and drive it over WebDriver.
+# app's window tests run it under a virtual display and drive it over WebDriver. coturn: the TURN
+# tests start their own turnserver on loopback ports (the package's system service is not used).
 packages=(pkg-config libopus-dev libasound2-dev chromium pulseaudio pulseaudio-utils
-  libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver)
+  libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver coturn)
 # The UI is built with npm; Debian's nodejs when the machine has none.
 command -v npm >/dev/null || packages+=(nodejs npm)
 sudo_cmd=""

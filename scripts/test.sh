@@ -11,6 +11,8 @@ export HEARTH_REQUIRE_BROWSER=1
 export HEARTH_REQUIRE_AUDIO=1
 # Nor the desktop app's window test for lack of Xvfb or WebKitWebDriver.
 export HEARTH_REQUIRE_DESKTOP=1
+# The TURN tests start Debian's coturn (scripts/deps.sh installs it); without it they fail.
+export HEARTH_REQUIRE_TURN=1
 
 # The engine and hearth-bot need no UI, Node or WebKit: on a fresh clone this builds them before
 # ui/dist exists (its tests check the bot links no webview or toolkit library).

@@ -12,6 +12,7 @@ mod sfu_control;
 mod sfu_protocol;
 mod sfu_workers;
 mod tls;
+mod turn;
 mod world;
 mod world_bot;
 mod world_reconnect;

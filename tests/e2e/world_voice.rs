@@ -31,7 +31,7 @@ fn recent(samples: &[i16], hz: f32, ms: usize) -> f64 {
 }
 
 /// Whether `listener` hears `speaker` in its mix now.
-fn hears(listener: &VoiceBot, speaker: &VoiceBot) -> bool {
+pub(crate) fn hears(listener: &VoiceBot, speaker: &VoiceBot) -> bool {
     recent(&listener.mix(), speaker.tone, 300) > HEARD
 }
 

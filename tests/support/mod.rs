@@ -2,6 +2,7 @@
 //! whose received audio lands in memory, raw `/signal` sockets, and audio checks.
 
 pub mod tls;
+pub mod turn;
 pub mod voice;
 pub mod world;
 
@@ -82,6 +83,15 @@ pub async fn host() -> anyhow::Result<RunningHost> {
 /// Starts a host whose SFU dials `interop_url` (None: its own world server).
 pub async fn host_with(interop_url: Option<String>) -> anyhow::Result<RunningHost> {
     start(host_config(interop_url)).await
+}
+
+/// Starts a host whose `ICE_FAILED` answers point at `turn_url` (the test's coturn).
+pub async fn host_with_turn(turn_url: String) -> anyhow::Result<RunningHost> {
+    start(HostConfig {
+        turn_urls: vec![turn_url],
+        ..host_config(None)
+    })
+    .await
 }
 
 /// Starts a host with `workers` SFU workers.

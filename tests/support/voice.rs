@@ -34,6 +34,8 @@ pub struct VoiceOptions {
     pub frame: FrameDuration,
     /// Fraction of arriving packets dropped on purpose.
     pub receive_loss: f64,
+    /// Every P2P link through the host's TURN server.
+    pub relay_only: bool,
 }
 
 impl Default for VoiceOptions {
@@ -42,6 +44,7 @@ impl Default for VoiceOptions {
             roles: vec![Role::Member],
             frame: FrameDuration::Ms20,
             receive_loss: 0.0,
+            relay_only: false,
         }
     }
 }
@@ -105,6 +108,7 @@ impl VoiceBot {
             world_id: WorldId::new(host.world_id.clone()),
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             range: AudioRange::default(),
+            relay_only: options.relay_only,
             tap: None,
         };
         let (client, mut events) =

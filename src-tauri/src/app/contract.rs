@@ -36,6 +36,9 @@ pub struct Settings {
     pub noise_suppression: NoiseSuppressionSetting,
     /// Level the microphone automatically.
     pub auto_gain: bool,
+    /// Every P2P link through the host's TURN server, so peers never learn this machine's
+    /// addresses (used from the next join).
+    pub relay_only: bool,
 }
 
 impl Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             echo_cancel: true,
             noise_suppression: NoiseSuppressionSetting::Standard,
             auto_gain: true,
+            relay_only: false,
         }
     }
 }

@@ -301,6 +301,7 @@ impl App {
             world_id: WorldId::new(session.world_id),
             bind_ip: self.options.bind_ip,
             range: AudioRange::default(),
+            relay_only: self.settings().relay_only,
             tap: Some(self.tap.clone()),
         };
         let (client, events) =

@@ -264,7 +264,8 @@ export const snapshot: AppSnapshot = {
     },
     "echoCancel": true,
     "noiseSuppression": "standard",
-    "autoGain": true
+    "autoGain": true,
+    "relayOnly": false
   },
   "session": {
     "status": "connected",

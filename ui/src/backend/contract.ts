@@ -33,7 +33,12 @@ echoCancel: boolean, noiseSuppression: NoiseSuppression,
 /**
  * Level the microphone automatically.
  */
-autoGain: boolean, };
+autoGain: boolean, 
+/**
+ * Every P2P link through the host's TURN server, so peers never learn this machine's
+ * addresses (used from the next join).
+ */
+relayOnly: boolean, };
 
 /**
  * [`TalkMode`] as the UI names it.

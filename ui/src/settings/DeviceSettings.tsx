@@ -17,6 +17,7 @@ export function DeviceSettings({ onClose }: { onClose: () => void }) {
   const [echoCancel, setEchoCancel] = useState(settings.echoCancel);
   const [noise, setNoise] = useState<NoiseSuppression>(settings.noiseSuppression);
   const [autoGain, setAutoGain] = useState(settings.autoGain);
+  const [relayOnly, setRelayOnly] = useState(settings.relayOnly);
   const [capturing, setCapturing] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -38,7 +39,7 @@ export function DeviceSettings({ onClose }: { onClose: () => void }) {
     try {
       const next = {
         ...settings, inputDevice: input || null, outputDevice: output || null, talkMode: mode, pttKey,
-        echoCancel, noiseSuppression: noise, autoGain,
+        echoCancel, noiseSuppression: noise, autoGain, relayOnly,
       };
       await store.backend.setDevices(next.inputDevice, next.outputDevice);
       if (mode !== selfVoice.talkMode) await store.backend.setTalkMode(mode);
@@ -91,6 +92,13 @@ export function DeviceSettings({ onClose }: { onClose: () => void }) {
           <label class="check">
             <input type="checkbox" checked={autoGain} onChange={(e) => setAutoGain(e.currentTarget.checked)} data-testid="auto-gain" />
             Automatic gain
+          </label>
+        </fieldset>
+        <fieldset>
+          <legend>Privacy</legend>
+          <label title="Voice to other people goes through the room's relay (TURN) server, so they never see your address. Used from the next join.">
+            <input type="checkbox" checked={relayOnly} onChange={(e) => setRelayOnly(e.currentTarget.checked)} data-testid="relay-only" />
+            Hide my address (relay only)
           </label>
         </fieldset>
         <div class="field">

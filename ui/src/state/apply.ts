@@ -49,7 +49,7 @@ export function initialState(): AppState {
     settings: {
       displayName: "", recentServers: [], pttKey: "Space", talkMode: "voice_activity",
       inputDevice: null, outputDevice: null, userVolumes: {},
-      echoCancel: true, noiseSuppression: "standard", autoGain: true,
+      echoCancel: true, noiseSuppression: "standard", autoGain: true, relayOnly: false,
     },
     session: { status: "idle" },
     lastServer: null,

@@ -42,6 +42,9 @@ pub struct ClientConfig {
     /// Local address for media sockets.
     pub bind_ip: IpAddr,
     pub range: AudioRange,
+    /// Every P2P link goes through the host's TURN server, so peers never learn this machine's
+    /// addresses (ICE transport policy "relay").
+    pub relay_only: bool,
     /// Where every signaling frame of both sockets is recorded, if anywhere.
     pub tap: Option<ProtocolTap>,
 }
@@ -92,6 +95,7 @@ impl HearthClient {
             engine: engine.clone(),
             bind_ip: config.bind_ip,
             range: config.range,
+            relay_only: config.relay_only,
             plan: None,
             links: BTreeMap::new(),
             links_tx,
@@ -153,6 +157,7 @@ struct Actor {
     engine: VoiceEngine,
     bind_ip: IpAddr,
     range: AudioRange,
+    relay_only: bool,
     /// Made once the server says who this user is.
     plan: Option<MediaPlan>,
     links: BTreeMap<WorldUserId, Link>,
@@ -235,7 +240,9 @@ impl Actor {
         let now = Instant::now();
         match &event {
             WorldEvent::Connected { user_id, .. } if self.plan.is_none() => {
-                self.plan = Some(MediaPlan::new(user_id.clone(), self.range));
+                let mut plan = MediaPlan::new(user_id.clone(), self.range);
+                plan.set_relay_only(self.relay_only);
+                self.plan = Some(plan);
             }
             WorldEvent::WorldState {
                 zone,
@@ -493,6 +500,7 @@ impl Actor {
                 peer_voice,
                 offers_first,
                 ice_servers,
+                relay_only: self.relay_only,
                 bind_ip: self.bind_ip,
             },
             self.engine.clone(),

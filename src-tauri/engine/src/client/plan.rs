@@ -104,6 +104,8 @@ pub struct MediaPlan {
     /// taken).
     unreachable: BTreeSet<WorldUserId>,
     turn: Option<TurnServer>,
+    /// Every link goes through TURN (ICE transport policy "relay"): the user hides its address.
+    relay_only: bool,
     sfu: Sfu,
     sfu_failures: u32,
     /// The user was kicked from the SFU: do not rejoin in this zone.
@@ -125,12 +127,18 @@ impl MediaPlan {
             failed_direct: BTreeSet::new(),
             unreachable: BTreeSet::new(),
             turn: None,
+            relay_only: false,
             sfu: Sfu::Off,
             sfu_failures: 0,
             sfu_barred: false,
             proximity: BTreeMap::new(),
             actions: VecDeque::new(),
         }
+    }
+
+    /// Sends every link through TURN from the next zone on (see [`MediaPlan::entered_zone`]).
+    pub fn set_relay_only(&mut self, relay_only: bool) {
+        self.relay_only = relay_only;
     }
 
     /// This user.
@@ -167,6 +175,15 @@ impl MediaPlan {
             self.unreachable.clear();
             self.failed_direct.clear();
             self.awaiting_turn.clear();
+            if self.relay_only {
+                // No direct path to anyone, by choice: credentials before the first link, and
+                // the zone counts this user as a TURN user (the promotion rule). The seed names
+                // no request for credentials but ICE_FAILED; this one names the user itself.
+                self.actions
+                    .push_back(PlanAction::Send(ClientMessage::IceFailed(IceFailed {
+                        peer_id: self.me.clone(),
+                    })));
+            }
         }
         self.zone = Some((zone, media));
         if position.is_some() {
@@ -318,11 +335,12 @@ impl MediaPlan {
         }
     }
 
-    /// TURN servers to use for `peer`: only once a direct link to it failed.
+    /// TURN servers to use for `peer`: once a direct link to it failed, or always when relay
+    /// only.
     fn turn_for(&self, peer: &WorldUserId) -> Option<TurnServer> {
         self.turn
             .clone()
-            .filter(|_| self.failed_direct.contains(peer))
+            .filter(|_| self.relay_only || self.failed_direct.contains(peer))
     }
 
     /// `TURN_CREDENTIALS` arrived.
@@ -412,6 +430,11 @@ impl MediaPlan {
     }
 
     fn open_link(&mut self, peer: WorldUserId, offers_first: bool, turn: Option<TurnServer>) {
+        if self.relay_only && turn.is_none() {
+            // Opened once the credentials come (`turn_credentials`).
+            self.awaiting_turn.insert(peer);
+            return;
+        }
         self.links.insert(
             peer.clone(),
             LinkInfo {

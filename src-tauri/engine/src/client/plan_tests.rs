@@ -666,3 +666,43 @@ fn a_link_closed_by_the_peer_reopens_while_still_wanted() {
         BTreeMap::from([(peer, (true, false))])
     );
 }
+
+#[test]
+fn relay_only_asks_for_credentials_on_entering_and_opens_every_link_through_turn() {
+    let mut plan = MediaPlan::new(me(), AudioRange::default());
+    plan.set_relay_only(true);
+    plan.entered_zone(
+        zone("open-area"),
+        open_area(),
+        Some(at(10.0, 10.0)),
+        [(user(1), at(11.0, 10.0)), (user(2), at(10.0, 12.0))],
+    );
+    let actions = drain(&mut plan);
+    assert_eq!(
+        sent(&actions),
+        vec![ClientMessage::IceFailed(IceFailed { peer_id: me() })],
+        "credentials are asked for at once, naming the user itself"
+    );
+    assert!(
+        opened(&actions).is_empty(),
+        "no link before the credentials: a direct one would show the address"
+    );
+    plan.turn_credentials(turn_server());
+    let links = opened(&drain(&mut plan));
+    assert_eq!(links.len(), 2, "both neighbours, once the credentials came");
+    assert!(
+        links.values().all(|(_, turn)| *turn),
+        "every link through TURN"
+    );
+
+    // A peer arriving later gets a relayed link at once; a new zone asks again (it counts this
+    // user as a TURN user for its promotion rule).
+    plan.peer_joined(user(3), at(11.0, 11.0));
+    let late = drain(&mut plan);
+    assert_eq!(opened(&late).get(&user(3)).map(|o| o.1), Some(true));
+    plan.entered_zone(zone("team-area"), open_area(), Some(at(30.0, 30.0)), []);
+    assert_eq!(
+        sent(&drain(&mut plan)),
+        vec![ClientMessage::IceFailed(IceFailed { peer_id: me() })]
+    );
+}

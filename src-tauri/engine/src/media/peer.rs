@@ -8,7 +8,9 @@ use rtc::peer_connection::configuration::interceptor_registry::register_default_
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine,
 };
-use rtc::peer_connection::configuration::{RTCConfigurationBuilder, RTCIceServer};
+use rtc::peer_connection::configuration::{
+    RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy,
+};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
 use rtc::rtp_transceiver::rtp_sender::{
@@ -96,15 +98,17 @@ impl MediaPeer {
         bind_ip: std::net::IpAddr,
         sends: bool,
     ) -> Result<(Self, mpsc::Receiver<PeerEvent>), PeerError> {
-        Self::with_ice_servers(bind_ip, sends, Vec::new()).await
+        Self::with_ice_servers(bind_ip, sends, Vec::new(), false).await
     }
 
     /// Like [`MediaPeer::new`], with STUN/TURN servers for ICE (TURN after a failed direct
-    /// attempt).
+    /// attempt); with `relay_only` only relayed candidates are gathered and used (ICE transport
+    /// policy "relay": the peer never learns this machine's addresses).
     pub async fn with_ice_servers(
         bind_ip: std::net::IpAddr,
         sends: bool,
         ice_servers: Vec<RTCIceServer>,
+        relay_only: bool,
     ) -> Result<(Self, mpsc::Receiver<PeerEvent>), PeerError> {
         let mut media_engine = MediaEngine::default();
         media_engine
@@ -142,6 +146,11 @@ impl MediaPeer {
             .with_configuration(
                 RTCConfigurationBuilder::new()
                     .with_ice_servers(ice_servers)
+                    .with_ice_transport_policy(if relay_only {
+                        RTCIceTransportPolicy::Relay
+                    } else {
+                        RTCIceTransportPolicy::All
+                    })
                     .build(),
             )
             .with_media_engine(media_engine)

@@ -25,8 +25,10 @@ pub struct LinkConfig {
     pub peer_voice: i64,
     /// Whether we make the first offer.
     pub offers_first: bool,
-    /// TURN servers, after a direct attempt failed.
+    /// TURN servers, after a direct attempt failed (or always, relay only).
     pub ice_servers: Vec<RTCIceServer>,
+    /// Only relayed candidates (the user hides its address).
+    pub relay_only: bool,
     pub bind_ip: IpAddr,
 }
 
@@ -129,6 +131,7 @@ async fn run(
         config.bind_ip,
         true,
         config.ice_servers.clone(),
+        config.relay_only,
     )
     .await
     {

@@ -60,6 +60,7 @@ export class MockBackend implements Backend {
     echoCancel: true,
     noiseSuppression: "standard",
     autoGain: true,
+    relayOnly: false,
   };
   private session: SessionStatus = { status: "idle" };
   private host: AppSnapshot["host"] = { running: false, info: null, error: null };

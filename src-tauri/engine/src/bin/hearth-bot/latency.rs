@@ -319,6 +319,7 @@ async fn join_world(sfu: &Sfu, name: &str, engine: &VoiceEngine) -> anyhow::Resu
             world_id: WorldId::new(world_id),
             bind_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             range: AudioRange::default(),
+            relay_only: false,
             tap: None,
         },
         engine.clone(),

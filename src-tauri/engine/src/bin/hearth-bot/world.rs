@@ -42,9 +42,13 @@ pub enum Walk {
 /// Options of `hearth-bot world`.
 #[derive(Args)]
 pub struct WorldArgs {
-    /// `ws://HOST:PORT/world`.
+    /// `ws://HOST:PORT/world` (or `wss://`).
     #[arg(long)]
     url: String,
+    /// Every P2P link through the host's TURN server (ICE transport policy "relay"): peers never
+    /// learn this machine's addresses.
+    #[arg(long)]
+    relay_only: bool,
     /// World token (`hearth-host token world ...`).
     #[arg(long, env = "HEARTH_TOKEN", hide_env_values = true, conflicts_with_all = ["secret", "invite"])]
     token: Option<String>,
@@ -211,6 +215,7 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
         world_id: creds.world_id,
         bind_ip: args.bind,
         range: AudioRange::default(),
+        relay_only: args.relay_only,
         tap: None,
     };
     let (client, mut events) = HearthClient::connect(config, engine.clone(), voice_events).await?;
