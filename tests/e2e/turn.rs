@@ -9,8 +9,9 @@ use hearth_e2e::voice::{VoiceBot, VoiceOptions};
 use hearth_e2e::{TURN_SECRET, host_with_turn};
 use hearth_engine::client::{ClientEvent, MediaEvent};
 use hearth_engine::p2p::link::LinkState;
+use hearth_engine::world_client::WorldEvent;
 
-use crate::world_voice::hears;
+use crate::world_voice::{desk, hears};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -45,6 +46,85 @@ async fn a_relay_only_user_and_a_neighbour_hear_each_other_through_coturn() -> a
     );
     ada.leave().await;
     bo.leave().await;
+    coturn.stop().await;
+    Ok(())
+}
+
+/// Walks `bot` to desk `i` of the team area and waits until it is in.
+async fn to_team_area(bot: &mut VoiceBot, i: usize) -> anyhow::Result<()> {
+    let (x, y) = desk(i);
+    bot.walk_via(&[(23.0, 22.5), (x, y)]).await?;
+    bot.wait_for("the team area", WAIT, |e| {
+        matches!(e, ClientEvent::World(WorldEvent::ZoneChanged { zone, .. }) if zone.as_str() == "team-area")
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relayed_users_count_towards_promotion_past_thirty_percent() -> anyhow::Result<()> {
+    let Some(coturn) = Coturn::start(TURN_SECRET).await? else {
+        return Ok(());
+    };
+    let host = host_with_turn(coturn.url.clone()).await?;
+    let hidden = VoiceOptions {
+        relay_only: true,
+        ..VoiceOptions::default()
+    };
+    let mut bots = Vec::new();
+    for (i, name) in ["ada", "bo", "cy"].into_iter().enumerate() {
+        let mut bot = VoiceBot::join(&host, name, 300.0 + 100.0 * i as f32).await?;
+        to_team_area(&mut bot, i).await?;
+        bots.push(bot);
+    }
+    // One relayed user of four (25 %): the team area stays P2P, its links to it relayed.
+    let mut dee = VoiceBot::join_with(&host, "dee", 700.0, hidden.clone()).await?;
+    to_team_area(&mut dee, 3).await?;
+    for other in &bots {
+        dee.until("hearing everyone through TURN", WAIT, |d| hears(d, other))
+            .await?;
+        other.until("hearing dee", WAIT, |o| hears(o, &dee)).await?;
+    }
+    assert!(
+        bots.iter().chain([&dee]).all(|b| !b.on_sfu()),
+        "25 % relayed: not promoted"
+    );
+    let relayed = dee
+        .events()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                ClientEvent::Media(MediaEvent::Link {
+                    state: LinkState::Connected,
+                    relayed: true,
+                    ..
+                })
+            )
+        })
+        .count();
+    assert!(
+        relayed >= 3,
+        "dee's three links are relayed: {}",
+        dee.event_summary()
+    );
+
+    // A second one (2 of 5, 40 %): promoted, everyone on the SFU.
+    let mut eve = VoiceBot::join_with(&host, "eve", 800.0, hidden).await?;
+    to_team_area(&mut eve, 4).await?;
+    bots.push(dee);
+    bots.push(eve);
+    for bot in &bots {
+        bot.until("on the SFU", WAIT, VoiceBot::on_sfu).await?;
+    }
+    assert!(
+        coturn.allocations() >= 3,
+        "coturn relayed them:\n{}",
+        coturn.log()
+    );
+    for mut bot in bots {
+        bot.leave().await;
+    }
     coturn.stop().await;
     Ok(())
 }

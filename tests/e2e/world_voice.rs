@@ -96,7 +96,7 @@ async fn open_area_neighbours_talk_p2p_fade_out_beyond_the_radius_and_return() -
 }
 
 /// Where the `i`th bot stands in the team area (x 4..24, y 16..28), clear of the spawn.
-fn desk(i: usize) -> (f64, f64) {
+pub(crate) fn desk(i: usize) -> (f64, f64) {
     (8.0 + (i % 4) as f64 * 3.0, 18.0 + (i / 4) as f64 * 3.0)
 }
 
