@@ -128,3 +128,40 @@ async fn relayed_users_count_towards_promotion_past_thirty_percent() -> anyhow::
     coturn.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_coturn_refuses_end_in_a_failed_link_not_a_hang() -> anyhow::Result<()> {
+    // coturn with a secret the host does not share: every credential it mints is refused.
+    let Some(coturn) = Coturn::start(b"another-turn-secret").await? else {
+        return Ok(());
+    };
+    let host = host_with_turn(coturn.url.clone()).await?;
+    let hidden = VoiceOptions {
+        relay_only: true,
+        ..VoiceOptions::default()
+    };
+    let mut ada = VoiceBot::join_with(&host, "ada", 440.0, hidden).await?;
+    let mut bo = VoiceBot::join(&host, "bo", 660.0).await?;
+    let started = std::time::Instant::now();
+    ada.wait_for("the relayed link to bo failing", Duration::from_secs(60), |e| {
+        matches!(e, ClientEvent::Media(MediaEvent::Link { peer, state: LinkState::Failed, relayed: true }) if *peer == bo.id())
+    })
+    .await?;
+    eprintln!(
+        "refused credentials: link failed after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !hears(&ada, &bo) && !hears(&bo, &ada),
+        "no direct path was used"
+    );
+    assert!(
+        coturn.log().contains("401"),
+        "coturn refused the credentials:\n{}",
+        coturn.log()
+    );
+    ada.leave().await;
+    bo.leave().await;
+    coturn.stop().await;
+    Ok(())
+}
