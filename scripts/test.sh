@@ -36,5 +36,8 @@ echo "== cargo test"
 # sound server (each passes alone with another process keeping one core busy).
 cargo test --workspace -j 2 -- --test-threads=2 --skip world_voice:: --skip devices::
 cargo test -p hearth-e2e --test e2e -j 2 -- --test-threads=1 devices:: world_voice::
+echo "== the hearth-host .deb (of the debug build), unpacked and checked"
+cargo build -j 2 -p hearth-sfu-core --bin hearth-host
+scripts/check-package.sh "$(BIN=target/debug/hearth-host scripts/package.sh)"
 echo "== UI: end-to-end in headless Chromium (mock backend)"
 (cd ui && npm run e2e --silent)
