@@ -9,8 +9,11 @@
 #   FUZZ_SANITIZER   cargo-fuzz sanitizer: address (default), none, ...; `none` runs about
 #                    twice as fast, and the code under test is safe Rust
 #
-# Each target starts from fuzz/seeds/<target> (committed) plus fuzz/corpus/<target>, where
-# libFuzzer keeps every new input it finds, so later runs resume from there. Crash inputs land in
+# Each target starts from fuzz/seeds/<target> (committed: the hand-written seeds plus what the
+# 10-million-run campaign found that adds coverage, merged in with libFuzzer's -merge=1) plus
+# fuzz/corpus/<target>, where libFuzzer keeps every new input it finds, so later runs resume from
+# there. To fold a run's finds into the committed corpus:
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none T fuzz/seeds/T fuzz/corpus/T -- -merge=1 Crash inputs land in
 # fuzz/artifacts/<target>/ and the full libFuzzer output in fuzz/artifacts/<target>.log (corpus
 # and artifacts are gitignored). Prints one summary line per target and exits non-zero if any
 # target crashed or failed to run.
