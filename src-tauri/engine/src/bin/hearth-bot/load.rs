@@ -30,6 +30,8 @@ use crate::window::{self, Counters, Measured};
 /// room r adds r x [`ROOM_IDS`].
 const FIRST_LISTENER: i64 = 100_001;
 const LATE_LISTENER: i64 = 200_001;
+/// The `--flood` member's user id.
+const FLOODER: i64 = 300_001;
 const ROOM_IDS: i64 = 1_000_000;
 /// Bound on one join (WebSocket, offer/answer, ICE, DTLS).
 const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -90,6 +92,10 @@ pub struct LoadArgs {
     /// webrtc-rs, as figures before the light client were taken).
     #[arg(long, value_enum, default_value_t = ListenerClient::Light)]
     listener_client: ListenerClient,
+    /// One more member joins the first room and sends this many heartbeats as fast as it can
+    /// when the window opens (0: none): the figures then say what the others noticed of it.
+    #[arg(long, default_value_t = 0)]
+    flood: u64,
 }
 
 /// Which client stack the listeners run.
@@ -197,9 +203,21 @@ async fn measure(args: &LoadArgs, sfu: &Sfu) -> anyhow::Result<LoadReport> {
             .map(|m| (m.user, &*m.recorder, &*m.room_speakers)),
         &speaker_ids,
     );
+    let flood = (args.flood > 0)
+        .then(|| {
+            let token = sfu.member_token(FLOODER, args.channel)?;
+            let url = sfu.signal_url.clone();
+            let run = crate::flood::signal(url, token, ChannelId(args.channel), args.flood);
+            anyhow::Ok(tokio::spawn(run))
+        })
+        .transpose()?;
     eprintln!("measuring for {:?}", args.duration);
     tokio::time::sleep(args.duration).await;
     let end = Counters::take(sfu.pid, scrape(sfu).await);
+    let flood = match flood {
+        Some(task) => Some(task.await.context("the flooder panicked")??),
+        None => None,
+    };
     window::close(members.iter().map(|m| (m.user, &*m.recorder)), &speaker_ids);
     tokio::time::sleep(DRAIN).await;
     let probes = window::collect(members.iter().map(|m| &*m.recorder));
@@ -237,6 +255,7 @@ async fn measure(args: &LoadArgs, sfu: &Sfu) -> anyhow::Result<LoadReport> {
         speakers: args.speakers,
         listeners: args.listeners,
         rooms: args.rooms as usize,
+        flood,
         start,
         end,
         clock_ticks,

@@ -10,6 +10,8 @@ pub struct LoadReport {
     pub listeners: usize,
     /// Copies of the room, each in its own channel.
     pub rooms: usize,
+    /// The hostile member of `--flood`: what it sent and how the host ended it.
+    pub flood: Option<crate::flood::FloodOutcome>,
     /// Length of the measurement window, seconds (wall clock).
     pub window_s: f64,
     /// What the rooms should forward: rooms x speakers x 50 packets/s x (everyone else in a room).

@@ -115,6 +115,8 @@ pub struct Measured {
     pub listeners: usize,
     /// Copies of the room, each in its own channel.
     pub rooms: usize,
+    /// The hostile member of `--flood`, if there was one.
+    pub flood: Option<crate::flood::FloodOutcome>,
     pub start: Counters,
     pub end: Counters,
     /// `/proc` clock ticks per second.
@@ -156,6 +158,7 @@ pub fn report(m: Measured) -> LoadReport {
         speakers: m.speakers,
         listeners: m.listeners,
         rooms: m.rooms,
+        flood: m.flood,
         window_s,
         expected_forwarded_pps: (m.rooms * m.speakers) as f64 * PACKETS_PER_SECOND * everyone_else,
         forwarded_pps: ratio(packets, Some(window_s)),

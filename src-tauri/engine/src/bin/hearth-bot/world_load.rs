@@ -394,7 +394,7 @@ async fn measure(args: &WorldLoadArgs, target: &Target) -> anyhow::Result<WorldL
                 "flood",
                 &roles,
             )?;
-            let run = crate::flood::run(
+            let run = crate::flood::world(
                 target.world_url.clone(),
                 token,
                 target.world_id.clone(),
