@@ -10,22 +10,36 @@ use hearth_e2e::{TURN_SECRET, host_with_turn};
 use hearth_engine::client::{ClientEvent, MediaEvent};
 use hearth_engine::p2p::link::LinkState;
 use hearth_engine::world_client::WorldEvent;
+use sfu_core::host::RunningHost;
 
 use crate::world_voice::{desk, hears};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_relay_only_user_and_a_neighbour_hear_each_other_through_coturn() -> anyhow::Result<()> {
-    let Some(coturn) = Coturn::start(TURN_SECRET).await? else {
-        return Ok(());
+/// A private coturn whose secret is `secret`, and a host whose TURN credentials point at it
+/// (minted with the test host's secret); `None` when coturn is not installed (skipped).
+async fn coturn_and_host(secret: &[u8]) -> anyhow::Result<Option<(Coturn, RunningHost)>> {
+    let Some(coturn) = Coturn::start(secret).await? else {
+        return Ok(None);
     };
     let host = host_with_turn(coturn.url.clone()).await?;
-    let hidden = VoiceOptions {
+    Ok(Some((coturn, host)))
+}
+
+/// A user who hides its address: every link through TURN.
+fn relay_only() -> VoiceOptions {
+    VoiceOptions {
         relay_only: true,
         ..VoiceOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_user_and_a_neighbour_hear_each_other_through_coturn() -> anyhow::Result<()> {
+    let Some((coturn, host)) = coturn_and_host(TURN_SECRET).await? else {
+        return Ok(());
     };
-    let mut ada = VoiceBot::join_with(&host, "ada", 440.0, hidden).await?;
+    let mut ada = VoiceBot::join_with(&host, "ada", 440.0, relay_only()).await?;
     let mut bo = VoiceBot::join(&host, "bo", 660.0).await?;
     ada.until("hearing bo", WAIT, |a| hears(a, &bo)).await?;
     bo.until("hearing ada", WAIT, |b| hears(b, &ada)).await?;
@@ -63,13 +77,8 @@ async fn to_team_area(bot: &mut VoiceBot, i: usize) -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relayed_users_count_towards_promotion_past_thirty_percent() -> anyhow::Result<()> {
-    let Some(coturn) = Coturn::start(TURN_SECRET).await? else {
+    let Some((coturn, host)) = coturn_and_host(TURN_SECRET).await? else {
         return Ok(());
-    };
-    let host = host_with_turn(coturn.url.clone()).await?;
-    let hidden = VoiceOptions {
-        relay_only: true,
-        ..VoiceOptions::default()
     };
     let mut bots = Vec::new();
     for (i, name) in ["ada", "bo", "cy"].into_iter().enumerate() {
@@ -78,7 +87,7 @@ async fn relayed_users_count_towards_promotion_past_thirty_percent() -> anyhow::
         bots.push(bot);
     }
     // One relayed user of four (25 %): the team area stays P2P, its links to it relayed.
-    let mut dee = VoiceBot::join_with(&host, "dee", 700.0, hidden.clone()).await?;
+    let mut dee = VoiceBot::join_with(&host, "dee", 700.0, relay_only()).await?;
     to_team_area(&mut dee, 3).await?;
     for other in &bots {
         dee.until("hearing everyone through TURN", WAIT, |d| hears(d, other))
@@ -110,7 +119,7 @@ async fn relayed_users_count_towards_promotion_past_thirty_percent() -> anyhow::
     );
 
     // A second one (2 of 5, 40 %): promoted, everyone on the SFU.
-    let mut eve = VoiceBot::join_with(&host, "eve", 800.0, hidden).await?;
+    let mut eve = VoiceBot::join_with(&host, "eve", 800.0, relay_only()).await?;
     to_team_area(&mut eve, 4).await?;
     bots.push(dee);
     bots.push(eve);
@@ -132,15 +141,10 @@ async fn relayed_users_count_towards_promotion_past_thirty_percent() -> anyhow::
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_coturn_refuses_end_in_a_failed_link_not_a_hang() -> anyhow::Result<()> {
     // coturn with a secret the host does not share: every credential it mints is refused.
-    let Some(coturn) = Coturn::start(b"another-turn-secret").await? else {
+    let Some((coturn, host)) = coturn_and_host(b"another-turn-secret").await? else {
         return Ok(());
     };
-    let host = host_with_turn(coturn.url.clone()).await?;
-    let hidden = VoiceOptions {
-        relay_only: true,
-        ..VoiceOptions::default()
-    };
-    let mut ada = VoiceBot::join_with(&host, "ada", 440.0, hidden).await?;
+    let mut ada = VoiceBot::join_with(&host, "ada", 440.0, relay_only()).await?;
     let mut bo = VoiceBot::join(&host, "bo", 660.0).await?;
     let started = std::time::Instant::now();
     ada.wait_for("the relayed link to bo failing", Duration::from_secs(60), |e| {

@@ -361,7 +361,10 @@ async fn join(
     })
 }
 
-async fn media_connected(events: &mut mpsc::Receiver<EngineEvent>) -> anyhow::Result<()> {
+/// Waits until the session's media connects; an error when it is refused or ends first.
+pub(crate) async fn media_connected(
+    events: &mut mpsc::Receiver<EngineEvent>,
+) -> anyhow::Result<()> {
     while let Some(event) = events.recv().await {
         tracing::debug!(?event, "while joining");
         match event {

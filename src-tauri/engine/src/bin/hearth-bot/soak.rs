@@ -196,7 +196,7 @@ impl Talker {
             tap: None,
         })
         .await?;
-        wait_for(&mut events, |e| matches!(e, EngineEvent::MediaConnected))
+        media_connected(&mut events)
             .await
             .with_context(|| format!("talker {user} joining"))?;
         let ended = Arc::new(AtomicBool::new(false));
@@ -278,30 +278,17 @@ async fn churn_signal(sfu: &Sfu, user: i64, stay: Duration) -> anyhow::Result<()
         bind_ip: std::net::Ipv4Addr::LOCALHOST.into(),
     })
     .await?;
-    wait_for(&mut events, |e| matches!(e, EngineEvent::MediaConnected)).await?;
+    media_connected(&mut events).await?;
     tokio::time::sleep(stay).await;
     listener.leave().await;
     Ok(())
 }
 
-/// Waits up to [`JOIN_TIMEOUT`] for an event matching `want`.
-async fn wait_for(
-    events: &mut mpsc::Receiver<EngineEvent>,
-    want: impl Fn(&EngineEvent) -> bool,
-) -> anyhow::Result<()> {
-    tokio::time::timeout(JOIN_TIMEOUT, async {
-        while let Some(event) = events.recv().await {
-            if want(&event) {
-                return Ok(());
-            }
-            if let EngineEvent::JoinRefused { code } = event {
-                anyhow::bail!("join refused: {code}");
-            }
-        }
-        anyhow::bail!("the session ended before it connected")
-    })
-    .await
-    .context("not connected in time")?
+/// Waits up to [`JOIN_TIMEOUT`] for the session's media to connect.
+async fn media_connected(events: &mut mpsc::Receiver<EngineEvent>) -> anyhow::Result<()> {
+    tokio::time::timeout(JOIN_TIMEOUT, crate::load::media_connected(events))
+        .await
+        .context("not connected in time")?
 }
 
 /// The host's resident memory, open descriptors and threads now.

@@ -15,6 +15,7 @@ use hearth_engine::client::{ClientConfig, ClientEvent, HearthClient};
 use hearth_engine::p2p::plan::AudioRange;
 use hearth_engine::voice::VoiceEngine;
 use hearth_engine::world_client::WorldEvent;
+use hearth_engine::world_client::invite::parse_server;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sfu_core::auth::{WorldTokenRequest, mint_world_token};
@@ -151,16 +152,14 @@ pub fn http_addr(url: &str) -> anyhow::Result<String> {
     host_of_url(url).map(|(addr, _)| addr)
 }
 
-/// `HOST:PORT` of a `ws://` or `wss://` URL, and whether it is `wss://` (TLS).
+/// `HOST:PORT` of a `ws://` or `wss://` URL (read as the app reads a server address), and
+/// whether it is `wss://` (TLS).
 fn host_of_url(url: &str) -> anyhow::Result<(String, bool)> {
-    let (rest, secure) = match url.strip_prefix("wss://") {
-        Some(rest) => (Some(rest), true),
-        None => (url.strip_prefix("ws://"), false),
-    };
-    rest.and_then(|rest| rest.split('/').next())
-        .filter(|authority| !authority.is_empty())
-        .map(|authority| (authority.to_owned(), secure))
-        .with_context(|| format!("expected ws(s)://HOST:PORT/world, got {url:?}"))
+    let target = Some(url)
+        .filter(|u| u.starts_with("ws://") || u.starts_with("wss://"))
+        .and_then(|u| parse_server(u).ok())
+        .with_context(|| format!("expected ws(s)://HOST:PORT/world, got {url:?}"))?;
+    Ok((target.http_addr, target.secure))
 }
 
 async fn credentials(args: &WorldArgs) -> anyhow::Result<Credentials> {
