@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use hearth_engine::world_client::SharedWorldMap;
 use serde_json::Value;
 use sfu_core::roles::Role;
-use sfu_core::world::map::World;
 use sfu_core::world::wire::{MediaTopology, WorldId, ZoneType};
 
 use super::contract::{
@@ -98,12 +97,7 @@ impl View {
         self.world.as_ref().map(|map| map.file())
     }
 
-    /// The world's map, for walking.
-    pub fn world(&self) -> Option<&World> {
-        self.world.as_ref().and_then(|map| map.world())
-    }
-
-    /// The world file with its map, shared (walking plans on it outside the view).
+    /// The world file with its map, shared: walking plans on it outside the view.
     pub fn world_map(&self) -> Option<SharedWorldMap> {
         self.world.clone()
     }
