@@ -9,7 +9,7 @@
 //! u16 and u32 wrap-arounds are invisible past [`JitterBuffer::push`]. The RTP clock is
 //! [`SAMPLE_RATE`], so timestamps count samples.
 //!
-//! The target delay is the 95th percentile of recent arrival deviation (transit time above the
+//! The target delay is the 99th percentile of recent arrival deviation (transit time above the
 //! fastest recent packet, see [`arrival`]) plus one frame, clamped to the configured range: a
 //! clean stream plays at the minimum, a jittery one waits long enough for nearly every packet.
 //! The delay grows when the buffer runs dry and re-buffers, or when it stretches (one concealed

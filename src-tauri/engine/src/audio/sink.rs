@@ -45,6 +45,12 @@ impl MemoryTap {
         lock(&self.samples).clone()
     }
 
+    /// A copy of the last `n` samples written (all of them when fewer were).
+    pub fn tail(&self, n: usize) -> Vec<i16> {
+        let samples = lock(&self.samples);
+        samples[samples.len().saturating_sub(n)..].to_vec()
+    }
+
     /// Number of samples written to the sink so far.
     pub fn len(&self) -> usize {
         lock(&self.samples).len()
@@ -98,6 +104,12 @@ mod tests {
             "clones see every write, after drop too"
         );
         assert_eq!(other.len(), 4);
+        assert_eq!(other.tail(2), vec![3, -4], "the tail is the newest samples");
+        assert_eq!(
+            other.tail(9),
+            vec![1, 2, 3, -4],
+            "a long tail is everything"
+        );
     }
 
     #[test]
