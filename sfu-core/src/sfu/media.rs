@@ -10,10 +10,11 @@ use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Ssrc};
 use str0m::{Event, IceConnectionState, Input};
 
 use super::TrackIn;
-use super::ortc::{self, Link};
+use super::ortc;
 use super::peer::TrackKey;
 use super::policy::{self, Receiver, Sender};
 use super::route::{Route, Routes};
+use super::uplink::Link;
 use super::{ConnId, LeaveReason, Output, Sfu, SfuEvent};
 use crate::perms::Permissions;
 use crate::signal::{ServerMessage, UserSpeaking};
@@ -58,8 +59,6 @@ impl StrangerChecks {
 const SPEAKING_LEVEL_DBOV: i8 = -50;
 /// Due timeouts run inside one drain of an `Rtc` at most (a bound, in case one keeps asking).
 const INLINE_TIMEOUTS: u32 = 2;
-/// How long a level-derived speaking state holds after the last loud packet.
-pub(super) const SPEAKING_HANGOVER: Duration = Duration::from_millis(400);
 
 impl Sfu {
     /// A datagram arrived on the media socket.

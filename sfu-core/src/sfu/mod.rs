@@ -16,6 +16,7 @@ mod stats;
 #[cfg(test)]
 mod tests;
 mod timers;
+mod uplink;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -32,11 +33,11 @@ use crate::clock::Now;
 use crate::ids::ConnId;
 use crate::ids::{ChannelId, UserId};
 use crate::signal::{ClientMessage, ServerMessage};
-use ortc::{Link, OrtcSide};
 use peer::{Peer, TrackKey};
 use policy::Policies;
 use route::RouteTable;
 use timers::Timers;
+use uplink::{Link, OrtcSide};
 
 /// Most peers in one channel unless configured otherwise.
 pub const DEFAULT_MAX_CHANNEL_PEERS: usize = 256;

@@ -3,9 +3,9 @@
 //!
 //! A dspeak client is a [`Peer`] like any other. Its recv transport is the peer's main `Rtc`
 //! (where forwarded media is written, as for a `/signal` peer) and its send transport is a second
-//! `Rtc`, the [`OrtcSide::uplink`]. Both are ICE-lite and DTLS-passive by default: the client
+//! `Rtc`, the [`OrtcSide::uplink`](super::uplink::OrtcSide). Both are ICE-lite and DTLS-passive by default: the client
 //! never sends its ICE credentials in this protocol, so the server learns the client's ufrag
-//! from its first STUN binding request ([`learn_remote_ufrag`]). Nothing here is negotiated with
+//! from its first STUN binding request ([`learn_remote_ufrag`](super::uplink::learn_remote_ufrag)). Nothing here is negotiated with
 //! SDP: `produce` declares the client's SSRC on the uplink, `consume` declares a send stream on
 //! the recv transport and returns its parameters for the client to build its own SDP.
 
@@ -15,10 +15,11 @@ use str0m::media::{MediaKind, Mid};
 use str0m::{Input, Rtc};
 
 use super::peer::{Peer, TrackKey, TrackOut, TrackOutState};
+use super::uplink::{Link, OrtcSide};
 use super::{ConnId, JoinErrorCode, Now, Output, Sfu, TrackIn};
 use crate::dspeak::ortc::{
     self, DtlsFingerprint, DtlsParameters, IceCandidate, IceParameters, OPUS_MIME,
-    OPUS_PAYLOAD_TYPE, RtpCapabilities,
+    OPUS_PAYLOAD_TYPE,
 };
 use crate::dspeak::{
     ClientMessage, ConnectTransport, Consume, ConsumerParams, Direction, Join, Presence, Produce,
@@ -26,61 +27,6 @@ use crate::dspeak::{
 };
 use crate::ids::{ChannelId, UserId};
 use crate::perms::Permissions;
-
-/// Which of a peer's `Rtc`s: the main one, or a dspeak client's send transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Link {
-    Main,
-    Uplink,
-}
-
-/// What a dspeak client has on top of a `/signal` peer.
-pub struct OrtcSide {
-    /// The send transport: the client produces on it.
-    pub uplink: Rtc,
-    /// When the uplink next wants `Input::Timeout`.
-    pub uplink_timeout: Instant,
-    /// Transports handed out (`create-transport`), in the order the client asked.
-    created: Vec<Direction>,
-    /// Transports whose DTLS has started (`connect-transport`).
-    connected: Vec<Direction>,
-    /// The device's capabilities from `client-rtp-capabilities` (or the last `consume`).
-    capabilities: Option<RtpCapabilities>,
-    /// The client's producer: its m-line and SSRC on the uplink. A new `produce` replaces it.
-    producer: Option<(Mid, u32)>,
-    /// Consumers made so far (names the next consumer's mid).
-    consumers_made: u32,
-    /// Whether each link knows the client's ICE ufrag yet (see [`learn_remote_ufrag`]).
-    ufrag_known: [bool; 2],
-}
-
-impl OrtcSide {
-    pub fn new(uplink: Rtc, now: Instant) -> Self {
-        Self {
-            uplink,
-            uplink_timeout: now,
-            created: Vec::new(),
-            connected: Vec::new(),
-            capabilities: None,
-            producer: None,
-            consumers_made: 0,
-            ufrag_known: [false; 2],
-        }
-    }
-
-    /// Learns the client's ufrag for `link` from `datagram` if it is still unknown.
-    pub fn learn_ufrag(&mut self, main: &mut Rtc, link: Link, datagram: &[u8]) {
-        let slot = usize::from(link == Link::Uplink);
-        if self.ufrag_known[slot] {
-            return;
-        }
-        let rtc = match link {
-            Link::Main => main,
-            Link::Uplink => &mut self.uplink,
-        };
-        self.ufrag_known[slot] = learn_remote_ufrag(rtc, datagram);
-    }
-}
 
 /// The wire id of a transport.
 fn transport_id(conn: ConnId, direction: Direction) -> String {
@@ -103,28 +49,6 @@ fn parse_producer_id(id: &str) -> Option<TrackKey> {
 
 fn consumer_id(conn: ConnId, mid: Mid) -> String {
     format!("{conn}-consumer-{mid}")
-}
-
-/// Sets the remote ICE ufrag of an ICE-lite transport from a STUN binding request addressed to
-/// it (`USERNAME` is `<our ufrag>:<their ufrag>`, RFC 8445 section 7.2.2). Replies are signed
-/// with our own password only, so the remote password is never needed.
-/// Returns whether it learned one.
-pub fn learn_remote_ufrag(rtc: &mut Rtc, datagram: &[u8]) -> bool {
-    let Ok(message) = str0m::ice::StunMessage::parse(datagram) else {
-        return false;
-    };
-    let Some((local, remote)) = message.split_username() else {
-        return false;
-    };
-    let mut api = rtc.direct_api();
-    if local != api.local_ice_credentials().ufrag || remote.is_empty() {
-        return false;
-    }
-    api.set_remote_ice_credentials(str0m::IceCreds {
-        ufrag: remote.to_owned(),
-        pass: String::new(),
-    });
-    true
 }
 
 /// Text of a refused request (the `data` of the error frame).

@@ -11,8 +11,12 @@ use str0m::{Rtc, RtcError};
 
 use super::ConnId;
 use super::route::SeqRewrite;
+use super::uplink::{Link, OrtcSide};
 use crate::ids::{ChannelId, UserId};
 use crate::perms::Permissions;
+
+/// How long a level-derived speaking state holds after the last loud packet.
+const SPEAKING_HANGOVER: Duration = Duration::from_millis(400);
 
 /// A track some peer sends us: the sending connection and the m-line it arrives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,7 +122,7 @@ pub struct Peer {
     uplink_negotiated: bool,
     last_keyframe_request: Option<Instant>,
     /// A dspeak (`/socket`) client's send transport and session; None for `/signal` peers.
-    pub ortc: Option<super::ortc::OrtcSide>,
+    pub ortc: Option<OrtcSide>,
 }
 
 impl Peer {
@@ -155,7 +159,7 @@ impl Peer {
     }
 
     /// Makes this a dspeak peer: no SDP offers; forwarded tracks come from its `consume`s.
-    pub fn set_ortc(&mut self, ortc: super::ortc::OrtcSide) {
+    pub fn set_ortc(&mut self, ortc: OrtcSide) {
         self.ortc = Some(ortc);
         self.offer_due = None;
     }
@@ -177,7 +181,7 @@ impl Peer {
         if self.speaking_is_explicit || !self.speaking {
             return None;
         }
-        self.last_loud.map(|t| t + super::media::SPEAKING_HANGOVER)
+        self.last_loud.map(|t| t + SPEAKING_HANGOVER)
     }
 
     /// Asks for an offer within `coalesce`, keeping an earlier deadline if one is set.
@@ -379,11 +383,11 @@ impl Peer {
 
 impl Peer {
     /// Whether the `link` `Rtc` of this peer takes `input` (a dspeak client has two).
-    pub fn accepts(&self, link: super::ortc::Link, input: &str0m::Input<'_>) -> bool {
+    pub fn accepts(&self, link: Link, input: &str0m::Input<'_>) -> bool {
         match (link, &self.ortc) {
-            (super::ortc::Link::Main, _) => self.rtc.accepts(input),
-            (super::ortc::Link::Uplink, Some(ortc)) => ortc.uplink.accepts(input),
-            (super::ortc::Link::Uplink, None) => false,
+            (Link::Main, _) => self.rtc.accepts(input),
+            (Link::Uplink, Some(ortc)) => ortc.uplink.accepts(input),
+            (Link::Uplink, None) => false,
         }
     }
 }
