@@ -187,7 +187,7 @@ pub(super) fn call_scenario(scratch: &Path) -> anyhow::Result<()> {
 }
 
 /// Polls `done` every 50 ms for up to `limit`; returns how long it took, if it came true.
-async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+pub(super) async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
     let started = Instant::now();
     while started.elapsed() < limit {
         if done() {

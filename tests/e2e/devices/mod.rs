@@ -19,6 +19,7 @@
 //! unless `HEARTH_REQUIRE_AUDIO` is set, which makes that a failure.
 
 mod call;
+mod echo;
 mod rig;
 mod scenarios;
 
@@ -40,6 +41,7 @@ use hearth_engine::voice::{VoiceConfig, VoiceEngine};
 use sfu_core::ids::ChannelId;
 
 use call::call_scenario;
+use echo::echo_scenario;
 use rig::{Pulse, Recorder, Scratch};
 use scenarios::{capture_scenario, list_scenario, loss_scenario, playback_scenario};
 
@@ -90,6 +92,11 @@ fn a_lost_device_is_reported_and_reopened_when_it_returns() -> anyhow::Result<()
 #[test]
 fn a_call_survives_losing_its_devices() -> anyhow::Result<()> {
     run_scenario("call", true)
+}
+
+#[test]
+fn echo_cancellation_takes_the_speakers_out_of_the_microphone() -> anyhow::Result<()> {
+    run_scenario("echo", true)
 }
 
 /// Runs one scenario in a child process with a private ALSA/PulseAudio setup.
@@ -172,8 +179,10 @@ fn pulse_available() -> Result<(), String> {
     if !on_path("pulseaudio") {
         return Err("the pulseaudio daemon is not installed".to_owned());
     }
-    if !on_path("parec") {
-        return Err("parec (pulseaudio-utils) is not installed".to_owned());
+    for tool in ["parec", "pactl"] {
+        if !on_path(tool) {
+            return Err(format!("{tool} (pulseaudio-utils) is not installed"));
+        }
     }
     Ok(())
 }
@@ -197,6 +206,7 @@ fn scenario_child() -> anyhow::Result<()> {
         Some("playback") => playback_scenario(&scratch)?,
         Some("loss") => loss_scenario(&scratch)?,
         Some("call") => call_scenario(&scratch)?,
+        Some("echo") => echo_scenario(&scratch)?,
         other => bail!("unknown device scenario {other:?}"),
     }
     println!("{DONE}");

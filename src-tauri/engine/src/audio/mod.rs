@@ -29,7 +29,7 @@ pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 pub use mixer::{Mixer, ProximityCurve, UserGain, level};
 pub use opus::{CodecError, EncoderConfig, MAX_PACKET_BYTES, OpusDecoder, OpusEncoder};
 pub use sink::{MemorySink, MemoryTap, NullSink};
-pub use source::{ClickSource, SilenceSource, SineSource};
+pub use source::{ClickSource, SilenceSource, SineSource, SpeechSource};
 pub use vad::{GateDecision, TalkMode, VadConfig, VoiceGate};
 pub use wav::{WavSink, WavSource};
 
@@ -89,6 +89,14 @@ pub trait AudioSink: Send {
     /// Appends `samples` to the sink. Sinks that can fail remember the first error and report it
     /// from [`AudioSink::finish`], so the audio path never has to handle it per frame.
     fn write(&mut self, samples: &[i16]);
+
+    /// For a sink that plays in real time (a speaker): how much written audio is still waiting
+    /// to be played. The playout thread then follows the device's clock, keeping a little
+    /// queued, instead of its own; `None` (the default, and a device that is lost) means it
+    /// keeps its own clock.
+    fn queued(&self) -> Option<std::time::Duration> {
+        None
+    }
 
     /// Flushes and closes the sink.
     ///

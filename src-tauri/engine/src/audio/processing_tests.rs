@@ -4,57 +4,16 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::SAMPLES_PER_MS;
 use super::processing::{
     ApmProcessor, NoiseLevel, PROCESSING_FRAME, ProcessingConfig, VoiceProcessor,
 };
+use super::{SAMPLES_PER_MS, SpeechSource};
 
 const ECHO_ONLY: ProcessingConfig = ProcessingConfig {
     echo_cancel: true,
     noise: NoiseLevel::Off,
     auto_gain: false,
 };
-
-/// Speech-like audio: a voiced sound (a gliding fundamental and its harmonics, shaped like a
-/// vowel) in syllables of about 200 ms with pauses between words; peak about -12 dBFS.
-struct Talker {
-    rng: StdRng,
-    phase: f64,
-    n: usize,
-    pitch: f64,
-}
-
-impl Talker {
-    fn new(seed: u64, pitch: f64) -> Self {
-        Self {
-            rng: StdRng::seed_from_u64(seed),
-            phase: 0.0,
-            n: 0,
-            pitch,
-        }
-    }
-
-    fn next(&mut self) -> f64 {
-        let t = self.n as f64 / 48_000.0;
-        self.n += 1;
-        // Syllables at 4 Hz, a pause of 0.4 s every 1.5 s.
-        let syllable = (std::f64::consts::PI * 4.0 * t).sin().abs().powf(0.7);
-        let word = if t % 1.5 < 1.1 { 1.0 } else { 0.0 };
-        let f0 = self.pitch * (1.0 + 0.15 * (std::f64::consts::TAU * 0.7 * t).sin());
-        self.phase += std::f64::consts::TAU * f0 / 48_000.0;
-        let voiced: f64 = (1..=12)
-            .map(|k| {
-                let f = f0 * f64::from(k);
-                // Formant-ish emphasis around 500 Hz and 1.5 kHz.
-                let gain = 1.0 / (1.0 + ((f - 500.0) / 300.0).powi(2))
-                    + 0.5 / (1.0 + ((f - 1500.0) / 400.0).powi(2));
-                gain * (self.phase * f64::from(k)).sin()
-            })
-            .sum();
-        let breath = self.rng.random_range(-1.0..1.0) * 0.05;
-        0.12 * syllable * word * (voiced + breath)
-    }
-}
 
 /// A room between the speakers and the microphone: a delay, then a sparse response decaying
 /// over 60 ms, plus the microphone's own noise.
@@ -134,18 +93,20 @@ fn energy(samples: &[i16]) -> f64 {
 fn run(
     processor: &mut dyn VoiceProcessor,
     path: &mut EchoPath,
-    near: Option<&mut Talker>,
+    near: Option<&mut SpeechSource>,
     seconds: usize,
 ) -> Vec<(Vec<i16>, Vec<i16>, Vec<i16>)> {
-    let mut far = Talker::new(1, 120.0);
+    let mut far = SpeechSource::new(1, 120.0);
     let mut near = near;
     (0..seconds * 100)
         .map(|_| {
-            let far_frame: Vec<i16> = (0..PROCESSING_FRAME).map(|_| pcm(far.next())).collect();
+            let far_frame: Vec<i16> = (0..PROCESSING_FRAME)
+                .map(|_| pcm(far.next_sample()))
+                .collect();
             let mic: Vec<i16> = far_frame
                 .iter()
                 .map(|&s| {
-                    let voice = near.as_deref_mut().map_or(0.0, Talker::next);
+                    let voice = near.as_deref_mut().map_or(0.0, SpeechSource::next_sample);
                     pcm(path.pass(f64::from(s) / 32767.0) + voice)
                 })
                 .collect();
@@ -190,15 +151,17 @@ fn without_echo_cancellation_the_echo_passes() {
 #[test]
 fn near_end_speech_alone_passes_unchanged_in_level() {
     let mut apm = ApmProcessor::new(ECHO_ONLY);
-    let mut near = Talker::new(9, 210.0);
-    let mut silent_far = Talker::new(1, 120.0);
+    let mut near = SpeechSource::new(9, 210.0);
+    let mut silent_far = SpeechSource::new(1, 120.0);
     let mut mic_energy = 0.0;
     let mut out_energy = 0.0;
     for frame in 0..500 {
         // The far end is silent: the speakers play nothing.
         let far = vec![0i16; PROCESSING_FRAME];
-        let _ = silent_far.next();
-        let mic: Vec<i16> = (0..PROCESSING_FRAME).map(|_| pcm(near.next())).collect();
+        let _ = silent_far.next_sample();
+        let mic: Vec<i16> = (0..PROCESSING_FRAME)
+            .map(|_| pcm(near.next_sample()))
+            .collect();
         apm.render(&far);
         let mut out = mic.clone();
         apm.capture(&mut out);
@@ -257,7 +220,7 @@ fn noise_suppression_removes_a_steady_fan_and_keeps_the_speech() {
             auto_gain: false,
         };
         let mut apm = ApmProcessor::new(config);
-        let mut talker = Talker::new(9, 210.0);
+        let mut talker = SpeechSource::new(9, 210.0);
         let mut fan = Fan {
             rng: StdRng::seed_from_u64(3),
             low: 0.0,
@@ -266,7 +229,9 @@ fn noise_suppression_removes_a_steady_fan_and_keeps_the_speech() {
         let (mut noise_in, mut noise_out, mut speech_in, mut speech_out) = (0.0, 0.0, 0.0, 0.0);
         let mut quiet_frames = 0;
         for frame in 0..800 {
-            let voice: Vec<f64> = (0..PROCESSING_FRAME).map(|_| talker.next()).collect();
+            let voice: Vec<f64> = (0..PROCESSING_FRAME)
+                .map(|_| talker.next_sample())
+                .collect();
             let mic: Vec<i16> = voice.iter().map(|v| pcm(v + fan.next())).collect();
             let mut out = mic.clone();
             apm.capture(&mut out);

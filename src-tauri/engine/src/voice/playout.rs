@@ -16,6 +16,13 @@ use crate::audio::{AudioSink, JitterConfig, Mixer, UserGain, level};
 /// Audio played per tick: 10 ms at 48 kHz.
 pub const CHUNK: usize = 480;
 const TICK: Duration = Duration::from_millis(10);
+/// Audio kept queued for a device that reports what it has queued: enough to ride out the
+/// device's own period and a late wakeup, little enough to add no delay worth hearing. Without
+/// it the playout clock and the device's drift apart, the queue runs full (250 ms behind) or
+/// dry, and each drop or underrun moves the echo path under the echo canceller's feet.
+const DEVICE_LEAD: Duration = Duration::from_millis(40);
+/// How often to look at a device's queue while it is above [`DEVICE_LEAD`].
+const DEVICE_POLL: Duration = Duration::from_millis(2);
 /// Level (RMS of full scale) above which a remote user counts as speaking.
 const SPEAKING_LEVEL: f32 = 0.01;
 /// How long a remote user stays "speaking" after their last loud chunk.
@@ -116,12 +123,21 @@ impl Playout {
         let mut sinks: BTreeMap<i64, Box<dyn AudioSink>> = BTreeMap::new();
         let mut next = Instant::now();
         while !self.controls.stopped() {
-            next += TICK;
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            } else if now - next > TICK * 10 {
-                next = now;
+            if let Some(queued) = self.output.queued() {
+                // The device's clock paces playout.
+                if queued > DEVICE_LEAD {
+                    std::thread::sleep((queued - DEVICE_LEAD).min(DEVICE_POLL));
+                    continue;
+                }
+                next = Instant::now();
+            } else {
+                next += TICK;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                } else if now - next > TICK * 10 {
+                    next = now;
+                }
             }
             let now = Instant::now();
             mixer.clear();
@@ -205,4 +221,63 @@ impl Playout {
 
 pub fn lock(mix: &Mutex<Mix>) -> MutexGuard<'_, Mix> {
     mix.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+    use crate::audio::SilenceSource;
+    use crate::voice::{VoiceConfig, VoiceEngine};
+
+    /// A speaker playing 48 samples a millisecond by the wall clock from whatever is queued.
+    struct Speaker {
+        started: Instant,
+        written: u64,
+        /// Most audio ever queued right after a write, in microseconds.
+        most_queued: Arc<AtomicU64>,
+    }
+
+    impl Speaker {
+        fn queued_now(&self) -> Duration {
+            let played = self.started.elapsed().as_micros() as u64 * 48 / 1_000;
+            Duration::from_micros(self.written.saturating_sub(played) * 1_000 / 48)
+        }
+    }
+
+    impl AudioSink for Speaker {
+        fn write(&mut self, samples: &[i16]) {
+            self.written += samples.len() as u64;
+            let queued = self.queued_now().as_micros() as u64;
+            self.most_queued.fetch_max(queued, Ordering::Relaxed);
+        }
+
+        fn queued(&self) -> Option<Duration> {
+            Some(self.queued_now())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_device_that_reports_its_queue_paces_playout_with_a_short_lead() {
+        let most_queued = Arc::new(AtomicU64::new(0));
+        let speaker = Speaker {
+            started: Instant::now(),
+            written: 0,
+            most_queued: most_queued.clone(),
+        };
+        let config = VoiceConfig::new(Box::new(SilenceSource::new()), Box::new(speaker));
+        let (engine, _events) = VoiceEngine::start(config).expect("starts");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        engine.shutdown().await;
+        // A chunk is written only while at most the lead is queued: never more than one
+        // chunk past it, however fast or slow this machine runs (by its own clock, playout
+        // would have run up to 250 ms ahead of a slow device).
+        let most = Duration::from_micros(most_queued.load(Ordering::Relaxed));
+        assert!(
+            most <= DEVICE_LEAD + TICK,
+            "at most {DEVICE_LEAD:?} + one chunk queued, saw {most:?}"
+        );
+        assert!(most >= DEVICE_LEAD, "it keeps the lead filled: {most:?}");
+    }
 }

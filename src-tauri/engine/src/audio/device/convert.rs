@@ -170,6 +170,7 @@ impl CaptureConverter {
 /// Turns engine audio into a playback device's interleaved samples.
 pub(crate) struct PlaybackConverter {
     channels: usize,
+    rate: u32,
     resampler: Option<RateConverter>,
     mono: Vec<f32>,
     resampled: Vec<f32>,
@@ -188,10 +189,17 @@ impl PlaybackConverter {
         };
         Ok(Self {
             channels: usize::from(channels.max(1)),
+            rate,
             resampler,
             mono: Vec::new(),
             resampled: Vec::new(),
         })
+    }
+
+    /// How long `samples` interleaved device samples play for.
+    pub(crate) fn duration_of(&self, samples: usize) -> std::time::Duration {
+        let per_second = u64::from(self.rate.max(1)) * self.channels as u64;
+        std::time::Duration::from_micros(samples as u64 * 1_000_000 / per_second)
     }
 
     /// Converts engine `samples` and replaces `out` with the interleaved device samples that are

@@ -16,8 +16,9 @@ use crate::audio::AudioSink;
 /// [`write`](AudioSink::write) never blocks: it converts to the device's format and queues the
 /// audio for the device's callback. When the queue is full the newest audio is dropped (counted
 /// as overruns); when it runs dry the device plays silence (counted as underruns). The caller
-/// paces the writes, typically at the rate audio arrives. While the device is lost, writes are
-/// discarded; playback resumes once it has been re-opened.
+/// paces the writes by [`queued`](AudioSink::queued), the audio waiting for the device, so the
+/// delay between writing and hearing stays short and steady (what an echo canceller needs).
+/// While the device is lost, writes are discarded; playback resumes once it has been re-opened.
 pub struct DeviceOutput {
     supervisor: Supervisor<Producer<f32>>,
     stream: Option<(Producer<f32>, PlaybackConverter)>,
@@ -103,5 +104,13 @@ impl AudioSink for DeviceOutput {
                 .overruns
                 .fetch_add((self.converted.len() - n) as u64, Ordering::Relaxed);
         }
+    }
+
+    fn queued(&self) -> Option<std::time::Duration> {
+        let (ring, converter) = self.stream.as_ref()?;
+        if ring.is_abandoned() {
+            return None;
+        }
+        Some(converter.duration_of(ring.buffer().capacity() - ring.slots()))
     }
 }
