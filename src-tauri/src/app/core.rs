@@ -650,13 +650,8 @@ impl App {
         self.with_view(move |v| v.sample(&sample));
     }
 
-    /// Moves this user (predicted), reporting the change.
-    pub(super) fn on_moved(&self, x: f64, y: f64) {
-        self.with_view(move |v| v.moved_to(x, y));
-    }
-
-    /// Runs `read` on the view and returns what it found (the session task's walking needs the
-    /// map and the position).
+    /// Runs `read` on the view and returns what it found (the session task's voice sample needs
+    /// the peers).
     pub(super) fn read_view<T: Send + 'static>(
         &self,
         read: impl FnOnce(&View) -> T + Send + 'static,

@@ -2,15 +2,14 @@
 //! voice engine for the UI, and hands every engine event to the [`App`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sfu_core::world::wire::{ClientMessage, Position};
+use sfu_core::world::wire::ClientMessage;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::core::App;
 use super::view::VoiceSample;
-use hearth_engine::client::walker::Walker;
 use hearth_engine::client::{ClientEvent, HearthClient};
 use hearth_engine::voice::VoiceEngine;
 use hearth_engine::world_client::WorldEvent;
@@ -84,19 +83,12 @@ async fn run(
     mut commands: mpsc::UnboundedReceiver<SessionCommand>,
     engine: VoiceEngine,
 ) {
-    let mut walker = Walker::default();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut last_step = Instant::now();
     let left_by_user = loop {
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break false };
-                // The server refused a step: stop rather than push against it. Crossing into
-                // another zone is part of a walk and does not stop it.
-                if let ClientEvent::World(WorldEvent::Corrected { .. }) = &event {
-                    walker.stop();
-                }
                 let new_peers = matches!(
                     &event,
                     ClientEvent::World(WorldEvent::WorldState { .. } | WorldEvent::PeerJoined { .. } | WorldEvent::ZoneChanged { .. })
@@ -107,29 +99,13 @@ async fn run(
                 }
             }
             command = commands.recv() => match command {
-                Some(SessionCommand::WalkTo(x, y)) => walker.walk_to(x, y),
-                Some(SessionCommand::Walk(dx, dy)) => walker.walk(dx, dy),
+                Some(SessionCommand::WalkTo(x, y)) => client.walk_to(x, y).await,
+                Some(SessionCommand::Walk(dx, dy)) => client.walk(dx, dy).await,
                 Some(SessionCommand::Request(message)) => client.request(message).await,
                 Some(SessionCommand::SetSelfMuted(muted)) => client.set_self_muted(muted).await,
                 Some(SessionCommand::Leave) | None => break true,
             },
-            _ = ticker.tick() => {
-                let now = Instant::now();
-                let dt = now - last_step;
-                last_step = now;
-                let ground = app.read_view(|view| {
-                    let me = view.me()?;
-                    Some(((me.x, me.y), view.world_map()?, view.roles().to_vec()))
-                });
-                let next = ground.and_then(|(from, map, roles)| {
-                    walker.step(from, dt, map.world()?, &roles)
-                });
-                if let Some((x, y)) = next {
-                    app.on_moved(x, y);
-                    client.move_to(Position { x, y }).await;
-                }
-                app.on_voice_sample(sample(&engine, &app));
-            }
+            _ = ticker.tick() => app.on_voice_sample(sample(&engine, &app)),
         }
     };
     if left_by_user {

@@ -14,7 +14,7 @@ use super::contract::{
     VoicePath,
 };
 use hearth_engine::audio::UserGain;
-use hearth_engine::client::{ClientEvent, MediaEvent, voice_id};
+use hearth_engine::client::{ClientEvent, MediaEvent, WalkEvent, voice_id};
 use hearth_engine::events::EngineEvent;
 use hearth_engine::p2p::link::LinkState;
 use hearth_engine::voice::{Path, RemoteStatus, UserLevel, VoiceEvent};
@@ -164,8 +164,9 @@ impl View {
         }
     }
 
-    /// This user walked to `(x, y)` (predicted; the server corrects if it disagrees).
-    pub fn moved_to(&mut self, x: f64, y: f64) -> Vec<AppEvent> {
+    /// This user walked to `(x, y)` (the client's prediction; the server corrects if it
+    /// disagrees).
+    fn moved_to(&mut self, x: f64, y: f64) -> Vec<AppEvent> {
         let Some(me) = &mut self.me else {
             return Vec::new();
         };
@@ -183,6 +184,7 @@ impl View {
             ClientEvent::Voice(VoiceEvent::Speaking { user_id, speaking }) => {
                 self.update_voice_peer(*user_id, |p| p.speaking = *speaking)
             }
+            ClientEvent::Walk(WalkEvent::Moved { x, y }) => self.moved_to(*x, *y),
         }
     }
 

@@ -7,7 +7,7 @@ use sfu_core::world::wire::{MediaTopology, WorldId, WorldUserId, ZoneId, ZoneTyp
 
 use super::contract::{AppEvent, SessionStatus, Topology, VoicePath};
 use super::view::{View, VoiceSample};
-use hearth_engine::client::{ClientEvent, MediaEvent, voice_id};
+use hearth_engine::client::{ClientEvent, MediaEvent, WalkEvent, voice_id};
 use hearth_engine::p2p::link::LinkState;
 use hearth_engine::voice::{Path, RemoteStatus, UserLevel};
 use hearth_engine::world_client::{PeerView, Point, WorldEvent};
@@ -197,7 +197,11 @@ fn losing_the_world_reconnects_then_fails_and_forgets_it() {
 #[test]
 fn a_correction_moves_me_back() {
     let mut view = joined();
-    view.moved_to(29.0, 22.5);
+    let events = view.apply(&ClientEvent::Walk(WalkEvent::Moved { x: 29.0, y: 22.5 }));
+    assert!(
+        matches!(&events[..], [AppEvent::Me { me }] if (me.x, me.y) == (29.0, 22.5)),
+        "a step of the client's walk moves me: {events:?}"
+    );
     view.apply(&world(WorldEvent::Corrected {
         x: 28.5,
         y: 22.5,

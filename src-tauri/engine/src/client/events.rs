@@ -31,6 +31,15 @@ pub enum MediaEvent {
     SfuLeft { reason: String },
 }
 
+/// This user's own walking.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum WalkEvent {
+    /// A step of a walk (`HearthClient::walk_to`, `walk`) reached `(x, y)`: the position the
+    /// server was sent and the media plan follows (the server corrects it if it disagrees).
+    Moved { x: f64, y: f64 },
+}
+
 /// Anything the client reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -39,4 +48,5 @@ pub enum ClientEvent {
     Sfu(EngineEvent),
     Voice(VoiceEvent),
     Media(MediaEvent),
+    Walk(WalkEvent),
 }

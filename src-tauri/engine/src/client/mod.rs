@@ -4,6 +4,7 @@
 //! by the sans-IO [`plan::MediaPlan`].
 
 pub mod events;
+pub mod footing;
 pub mod plan;
 pub mod walker;
 
@@ -19,7 +20,8 @@ use sfu_core::world::wire::{
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-pub use events::{ClientEvent, MediaEvent};
+pub use events::{ClientEvent, MediaEvent, WalkEvent};
+use footing::Footing;
 use plan::{MediaPlan, PlanAction, Promotion, TurnServer};
 
 use crate::events::EngineEvent;
@@ -32,6 +34,8 @@ use crate::world_client::{PeerView, WorldClient, WorldConnectError, WorldEvent};
 
 /// How the plan's timers are checked when nothing else happens.
 const TICK: Duration = Duration::from_millis(100);
+/// How often a walk takes a step: a quarter tile at walking speed.
+const STEP: Duration = Duration::from_millis(50);
 
 /// How to connect.
 pub struct ClientConfig {
@@ -58,6 +62,8 @@ pub fn voice_id(user: &WorldUserId) -> Option<i64> {
 
 enum Command {
     MoveTo(Position),
+    WalkTo(f64, f64),
+    Walk(f64, f64),
     Request(ClientMessage),
     SetSelfMuted(bool),
     Leave,
@@ -101,6 +107,7 @@ impl HearthClient {
             links_tx,
             sfu: None,
             sfu_zone_channel: None,
+            footing: Footing::default(),
             events: events_tx,
             tap: config.tap,
         };
@@ -120,9 +127,20 @@ impl HearthClient {
         &self.engine
     }
 
-    /// Walks this user to `position`.
+    /// Puts this user at `position` at once (one step; a bot's own walking).
     pub async fn move_to(&self, position: Position) {
         let _ = self.commands.send(Command::MoveTo(position)).await;
+    }
+
+    /// Walks this user to `(x, y)` at walking speed, around walls and through the doors they
+    /// may pass; each step is reported as [`WalkEvent::Moved`].
+    pub async fn walk_to(&self, x: f64, y: f64) {
+        let _ = self.commands.send(Command::WalkTo(x, y)).await;
+    }
+
+    /// Walks this way (components -1..1, as held arrow keys) until told `(0, 0)`.
+    pub async fn walk(&self, dx: f64, dy: f64) {
+        let _ = self.commands.send(Command::Walk(dx, dy)).await;
     }
 
     /// Sends a world request (interaction, moderation, ...).
@@ -164,6 +182,7 @@ struct Actor {
     links_tx: mpsc::Sender<LinkOutput>,
     sfu: Option<SfuSession>,
     sfu_zone_channel: Option<(ZoneId, i64)>,
+    footing: Footing,
     events: mpsc::Sender<ClientEvent>,
     tap: Option<ProtocolTap>,
 }
@@ -178,6 +197,8 @@ impl Actor {
     ) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut step = tokio::time::interval(STEP);
+        step.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             self.carry_out().await;
             tokio::select! {
@@ -194,9 +215,11 @@ impl Actor {
                 Some(event) = voice_events.recv() => self.emit(ClientEvent::Voice(event)),
                 command = commands.recv() => match command {
                     Some(Command::MoveTo(at)) => {
-                        self.world.move_to(at).await;
-                        if let Some(plan) = &mut self.plan { plan.moved(at); }
+                        self.footing.placed(at);
+                        self.moved(at).await;
                     }
+                    Some(Command::WalkTo(x, y)) => self.footing.walk_to(Instant::now(), x, y),
+                    Some(Command::Walk(dx, dy)) => self.footing.walk(Instant::now(), dx, dy),
                     Some(Command::Request(message)) => self.world.request(message).await,
                     Some(Command::SetSelfMuted(muted)) => {
                         self.engine.set_self_muted(muted);
@@ -204,6 +227,12 @@ impl Actor {
                     }
                     Some(Command::Leave) | None => break,
                 },
+                _ = step.tick(), if self.footing.is_walking() => {
+                        if let Some(at) = self.footing.step(Instant::now()) {
+                            self.moved(at).await;
+                            self.emit(ClientEvent::Walk(WalkEvent::Moved { x: at.x, y: at.y }));
+                        }
+                }
                 _ = tick.tick() => {
                     let engine = &self.engine;
                     if let Some(plan) = &mut self.plan {
@@ -230,6 +259,14 @@ impl Actor {
         self.world.leave().await;
     }
 
+    /// This user stands at `at` now: the server and the media plan are told.
+    async fn moved(&mut self, at: Position) {
+        self.world.move_to(at).await;
+        if let Some(plan) = &mut self.plan {
+            plan.moved(at);
+        }
+    }
+
     fn emit(&self, event: ClientEvent) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(event) {
             tracing::warn!("client event queue full; event dropped");
@@ -238,6 +275,7 @@ impl Actor {
 
     async fn on_world(&mut self, event: WorldEvent) {
         let now = Instant::now();
+        self.footing.on_world(&event);
         match &event {
             WorldEvent::Connected { user_id, .. } if self.plan.is_none() => {
                 let mut plan = MediaPlan::new(user_id.clone(), self.range);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use hearth_engine::client::{ClientConfig, ClientEvent, HearthClient};
+use hearth_engine::client::{ClientConfig, ClientEvent, HearthClient, WalkEvent};
 use hearth_engine::p2p::plan::AudioRange;
 use hearth_engine::voice::VoiceEngine;
 use hearth_engine::world_client::WorldEvent;
@@ -21,13 +21,14 @@ use rand::{RngCore, SeedableRng};
 use sfu_core::auth::{WorldTokenRequest, mint_world_token};
 use sfu_core::roles::Role;
 use sfu_core::world::map::World;
-use sfu_core::world::wire::{Position, WorldId};
+use sfu_core::world::wire::WorldId;
 
-use crate::walk::RandomWalk;
+use crate::walk::random_target;
 
-/// Random walk speed: 0.25 tiles every 50 ms, 5 tiles/s (the server allows 8).
-const STEP_TILES: f64 = 0.25;
-const STEP_INTERVAL: Duration = Duration::from_millis(50);
+/// How often a random walker looks whether its walk ended (and picks the next target).
+const WALK_CHECK: Duration = Duration::from_millis(250);
+/// A walk counts as ended once no step came for this long (arrived, or stopped by a wall).
+const WALK_ENDED: Duration = Duration::from_millis(300);
 /// Lifetime of a minted token.
 const TOKEN_TTL_SECS: u64 = 12 * 3600;
 
@@ -219,10 +220,12 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
     };
     let (client, mut events) = HearthClient::connect(config, engine.clone(), voice_events).await?;
     let mut client = Some(client);
-    let mut walk: Option<RandomWalk> = None;
+    // The map to pick targets on and where this user stands; the client walks there.
+    let mut walk: Option<(World, (f64, f64))> = None;
+    let mut last_step = tokio::time::Instant::now();
     let mut roles = args.roles.clone();
     let mut rng = StdRng::from_os_rng();
-    let mut ticker = tokio::time::interval(STEP_INTERVAL);
+    let mut ticker = tokio::time::interval(WALK_CHECK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
     loop {
@@ -236,6 +239,11 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
             event = events.recv() => {
                 let Some(event) = event else { break };
                 crate::print_event(started, &event);
+                if let ClientEvent::Walk(WalkEvent::Moved { x, y }) = event {
+                    last_step = tokio::time::Instant::now();
+                    if let Some((_, at)) = &mut walk { *at = (x, y); }
+                    continue;
+                }
                 let ClientEvent::World(event) = event else { continue };
                 match event {
                     WorldEvent::Connected { roles: granted, .. } if !granted.is_empty() => roles = granted,
@@ -248,21 +256,23 @@ pub async fn run(args: WorldArgs) -> anyhow::Result<()> {
                             });
                         let spawn = world.open_area_spawn().position;
                         let start = position.map_or((spawn.x, spawn.y), |p| (p.x, p.y));
-                        walk = Some(RandomWalk::new(world, roles.clone(), start, STEP_TILES));
+                        walk = Some((world, start));
                     }
                     WorldEvent::Corrected { x, y, .. } => {
-                        if let Some(walk) = &mut walk {
-                            walk.snap((x, y));
-                        }
+                        if let Some((_, at)) = &mut walk { *at = (x, y); }
                     }
                     WorldEvent::Closed { .. } => break,
                     _ => {}
                 }
             }
             _ = ticker.tick(), if walk.is_some() && client.is_some() => {
-                if let (Some(walk), Some(client)) = (&mut walk, &client) {
-                    let (x, y) = walk.step(&mut rng);
-                    client.move_to(Position::new(x, y)).await;
+                if let (Some((world, at)), Some(client)) = (&walk, &client)
+                    && last_step.elapsed() >= WALK_ENDED
+                    && let Some((x, y)) = random_target(world, &roles, *at, &mut rng)
+                {
+                    client.walk_to(x, y).await;
+                    // Give the walk its first step before looking again.
+                    last_step = tokio::time::Instant::now();
                 }
             }
             _ = timeout, if client.is_some() => {
