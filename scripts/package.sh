@@ -1,14 +1,41 @@
 #!/usr/bin/env bash
-# Builds the Debian package of the room server: target/debian/hearth-host_<version>_<arch>.deb
-# (hearth-host in /usr/bin, a systemd unit running it as the `hearth` system user with its
-# settings and secret from /etc/hearth/hearth-host.env, restart on failure). docs/DEPLOY.md says
-# how to use it. The desktop app's .deb (Tauri's bundler) is not built here yet (issue 17).
+# Builds the Debian packages and prints their paths, one per line:
+# - host: target/debian/hearth-host_<version>_<arch>.deb (hearth-host in /usr/bin, a systemd
+#   unit running it as the `hearth` system user with its settings and secret from
+#   /etc/hearth/hearth-host.env, restart on failure); docs/DEPLOY.md says how to use it.
+# - app: target/debian/hearth_<version>_<arch>.deb, the desktop app by Tauri's bundler (the
+#   `@tauri-apps/cli` in ui/): the binary, its icons, and a desktop entry that registers the
+#   `hearth://` invite links (packaging/hearth.desktop), so a clicked invite opens the app's join
+#   screen with the link filled in. Needs the UI built (ui/dist).
 #
-#   scripts/package.sh            # release build, then the .deb
-#   SKIP_BUILD=1 scripts/package.sh
-#   BIN=target/debug/hearth-host scripts/package.sh   # package that binary (the tests do)
+#   scripts/package.sh [host|app|all]   # release builds, then the .debs (default: all)
+#   SKIP_BUILD=1 scripts/package.sh host
+#   BIN=target/debug/hearth-host scripts/package.sh host   # package that binary (the tests do)
+#   APP_PROFILE=debug scripts/package.sh app                # a debug build of the app (the tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+what=${1:-all}
+mkdir -p target/debian
+
+package_app() {
+  local flags=(--ci --bundles deb) profile=${APP_PROFILE:-release}
+  [ "$profile" = debug ] && flags+=(--debug)
+  [ -x ui/node_modules/.bin/tauri ] || (cd ui && npm ci --no-audit --no-fund >/dev/null)
+  [ -f ui/dist/index.html ] || (cd ui && npm run build >/dev/null)
+  (cd src-tauri && ../ui/node_modules/.bin/tauri build "${flags[@]}" >&2)
+  local built version arch
+  version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+  arch=$(dpkg --print-architecture)
+  built="target/$profile/bundle/deb/Hearth_${version}_${arch}.deb"
+  cp "$built" "target/debian/hearth_${version}_${arch}.deb"
+  echo "target/debian/hearth_${version}_${arch}.deb"
+}
+
+case $what in
+  host | all) ;;
+  app) package_app; exit 0 ;;
+  *) echo "usage: scripts/package.sh [host|app|all]" >&2; exit 2 ;;
+esac
 
 bin=${BIN:-target/release/hearth-host}
 [ -n "${SKIP_BUILD:-}${BIN:-}" ] || cargo build --release -j 2 -p hearth-sfu-core --bin hearth-host
@@ -37,7 +64,8 @@ Description: Hearth room server: world server, SFU and interop on one port
  dspeak-compatible /socket) and the interop link between them, on one HTTP port
  and one UDP port per SFU worker.
 EOF
-mkdir -p target/debian
 deb="target/debian/hearth-host_${version}_${arch}.deb"
 dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
 echo "$deb"
+[ "$what" = all ] && package_app
+exit 0

@@ -38,6 +38,9 @@ cargo test --workspace -j 2 -- --test-threads=2 --skip world_voice:: --skip devi
 cargo test -p hearth-e2e --test e2e -j 2 -- --test-threads=1 devices:: world_voice::
 echo "== the hearth-host .deb (of the debug build), unpacked and checked"
 cargo build -j 2 -p hearth-sfu-core --bin hearth-host
-scripts/check-package.sh "$(BIN=target/debug/hearth-host scripts/package.sh)"
+scripts/check-package.sh "$(BIN=target/debug/hearth-host scripts/package.sh host)"
+echo "== the app's .deb (Tauri's bundler, debug build), unpacked and started under Xvfb"
+app_deb=$(APP_PROFILE=debug scripts/package.sh app)
+HEARTH_APP_DEB="$PWD/$app_deb" cargo test -j 2 -p hearth-client --test app_window -- the_installed_app
 echo "== UI: end-to-end in headless Chromium (mock backend)"
 (cd ui && npm run e2e --silent)

@@ -1,5 +1,7 @@
-//! `hearth`: the desktop app. With no arguments it opens the join screen; `--host` hosts a LAN
-//! room with the demo world (or `--world FILE`) and joins it; `--join LINK` joins an invite.
+//! `hearth`: the desktop app. With no arguments it opens the join screen; `hearth LINK` opens it
+//! with that invite filled in (what a clicked `hearth://` link runs, through the desktop entry);
+//! `--host` hosts a LAN room with the demo world (or `--world FILE`) and joins it; `--join LINK`
+//! joins an invite.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -17,6 +19,9 @@ use hearth_engine::voice::args::VoiceArgs;
     about = "Hearth: voice worlds on your desktop"
 )]
 struct Cli {
+    /// An invite link (`hearth://HOST:PORT/join/CODE`) to show on the join screen.
+    #[arg(conflicts_with_all = ["host", "join"])]
+    link: Option<String>,
     /// Host a LAN room at start and join it.
     #[arg(long, env = "HEARTH_APP_HOST")]
     host: bool,
@@ -64,6 +69,7 @@ fn main() -> anyhow::Result<()> {
         host_port: cli.host_port,
         bind_ip: cli.bind,
         settings_path: cli.settings,
+        open_link: cli.link,
     };
     let startup = Startup {
         host: cli.host.then_some(cli.world),

@@ -367,3 +367,103 @@ fn bot_exe() -> anyhow::Result<PathBuf> {
     }
     Ok(bot)
 }
+
+/// The app as a user installs it: the `.deb` from Tauri's bundler (`scripts/package.sh app`,
+/// passed in `HEARTH_APP_DEB`; skipped without it) unpacked into a throwaway root. Its desktop
+/// entry registers the `hearth://` links and hands the clicked link to the app; the unpacked
+/// app, started as the entry starts it, opens under Xvfb on the join screen with the link
+/// filled in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installed_app_opens_a_clicked_invite_on_the_join_screen() -> anyhow::Result<()> {
+    let Some(deb) = std::env::var_os("HEARTH_APP_DEB") else {
+        eprintln!("skipped: HEARTH_APP_DEB names no .deb (scripts/test.sh builds and passes one)");
+        return Ok(());
+    };
+    let missing: Vec<_> = ["xvfb-run", "Xvfb", "WebKitWebDriver", "dpkg-deb"]
+        .into_iter()
+        .filter(|p| !has(p))
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "{missing:?} are missing (scripts/deps.sh)"
+    );
+    let work = std::env::temp_dir().join(format!("hearth-app-deb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let root = work.join("root");
+    std::fs::create_dir_all(&root)?;
+    let unpacked = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&root)
+        .status()?;
+    anyhow::ensure!(unpacked.success(), "dpkg-deb -x {deb:?} failed");
+
+    // The desktop entry: the link handler, and the link passed on.
+    let entry = std::fs::read_to_string(root.join("usr/share/applications/Hearth.desktop"))
+        .context("the package has no desktop entry")?;
+    for line in [
+        "MimeType=x-scheme-handler/hearth;",
+        "Exec=hearth %u",
+        "Icon=hearth",
+    ] {
+        anyhow::ensure!(entry.lines().any(|l| l == line), "no {line:?} in:\n{entry}");
+    }
+    anyhow::ensure!(
+        root.join("usr/share/icons/hicolor/128x128/apps/hearth.png")
+            .is_file(),
+        "no icon"
+    );
+    let app = root.join("usr/bin/hearth");
+    let version = Command::new(&app).arg("--version").output()?;
+    let version = String::from_utf8_lossy(&version.stdout);
+    anyhow::ensure!(version.starts_with("hearth "), "--version: {version}");
+
+    let port = free_port();
+    let _display = spawn_group(
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1280x800x24", "WebKitWebDriver"])
+            .arg(format!("--port={port}"))
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("XDG_CONFIG_HOME", &work)
+            .stdout(Stdio::null()),
+    )?;
+    // As the desktop entry runs it for a clicked link (`Exec=hearth %u`).
+    let link = "hearth://192.168.1.20:7800/join/AbC123";
+    let args = vec![
+        link.to_owned(),
+        "--settings".into(),
+        work.join("settings.json").display().to_string(),
+    ];
+    let driver = Driver::start(format!("127.0.0.1:{port}"), &app, &args).await?;
+    let result = async {
+        driver
+            .wait_for("the join screen", Duration::from_secs(30), |s| {
+                (s["session"]["status"] == "idle").then_some(())
+            })
+            .await?;
+        // The state says idle before the screen is drawn: wait for the field itself.
+        let script = json!({"script": "const i = document.querySelector('input[name=server]'); return i ? i.value : null", "args": []});
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let filled = loop {
+            let value = driver
+                .call(
+                    "POST",
+                    &format!("/session/{}/execute/sync", driver.session),
+                    Some(script.clone()),
+                )
+                .await?;
+            if !value.is_null() || Instant::now() > deadline {
+                break value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        println!("installed {version:?}: the join screen's server field holds {filled}");
+        anyhow::ensure!(filled == link, "the join screen shows {filled}, not the link");
+        driver.screenshot("app-installed-join.png").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    driver.quit().await;
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}

@@ -54,6 +54,9 @@ pub struct AppOptions {
     pub bind_ip: IpAddr,
     /// Where settings are kept; None: not saved.
     pub settings_path: Option<PathBuf>,
+    /// An invite link the app was opened with (an invite clicked in a browser or a chat): put
+    /// first among the recent servers, so the join screen opens with it filled in.
+    pub open_link: Option<String>,
 }
 
 struct State {
@@ -136,7 +139,10 @@ impl App {
             feed: feed.clone(),
             view: View::default(),
             log: ProtocolLog::default(),
-            settings: SettingsStore::load(options.settings_path.clone()),
+            settings: SettingsStore::load_opening(
+                options.settings_path.clone(),
+                options.open_link.as_deref(),
+            ),
             host: None,
             host_status: HostStatus {
                 running: false,

@@ -13,6 +13,7 @@ pub(super) fn app() -> App {
         host_port: 0,
         bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         settings_path: None,
+        open_link: None,
     })
     .0
 }

@@ -35,6 +35,17 @@ impl SettingsStore {
         Self { path, settings }
     }
 
+    /// Like [`SettingsStore::load`], with `link` (an invite the app was opened with) first among
+    /// the recent servers, where the join screen takes its server from. Saved with the next
+    /// change, like any recent server.
+    pub fn load_opening(path: Option<PathBuf>, link: Option<&str>) -> Self {
+        let mut store = Self::load(path);
+        if let Some(link) = link.map(str::trim).filter(|l| !l.is_empty()) {
+            remember_server(&mut store.settings, link);
+        }
+        store
+    }
+
     pub fn get(&self) -> &Settings {
         &self.settings
     }
@@ -100,6 +111,28 @@ mod tests {
             sfu_core::host::lan::random_hex(4)
         ));
         dir.join("settings.json")
+    }
+
+    #[test]
+    fn a_link_the_app_was_opened_with_comes_first_on_the_join_screen() {
+        let dir = std::env::temp_dir().join(format!("hearth-settings-open-{}", std::process::id()));
+        let path = dir.join("settings.json");
+        let mut store = SettingsStore::load(Some(path.clone()));
+        store
+            .update(|s| {
+                remember_server(s, "hearth://a:1/join/x");
+                remember_server(s, "b:2");
+            })
+            .expect("saves");
+        let opened = SettingsStore::load_opening(Some(path.clone()), Some(" hearth://a:1/join/x "));
+        assert_eq!(
+            opened.get().recent_servers,
+            ["hearth://a:1/join/x", "b:2"],
+            "first, once"
+        );
+        let plain = SettingsStore::load_opening(Some(path), Some("  "));
+        assert_eq!(plain.get().recent_servers, ["b:2", "hearth://a:1/join/x"]);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
