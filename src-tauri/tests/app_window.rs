@@ -55,6 +55,18 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// An Xvfb display with `WebKitWebDriver` on `port`, the app's config under `work`.
+fn start_display(port: u16, work: &Path) -> anyhow::Result<Group> {
+    spawn_group(
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1280x800x24", "WebKitWebDriver"])
+            .arg(format!("--port={port}"))
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("XDG_CONFIG_HOME", work)
+            .stdout(Stdio::null()),
+    )
+}
+
 fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
     std::fs::create_dir_all(&dir).expect("artifact dir");
@@ -219,14 +231,7 @@ async fn the_app_hosts_a_lan_room_and_shows_and_hears_a_bot() -> anyhow::Result<
     let record = work.join("record");
 
     let port = free_port();
-    let _display = spawn_group(
-        Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 1280x800x24", "WebKitWebDriver"])
-            .arg(format!("--port={port}"))
-            .env("TAURI_WEBVIEW_AUTOMATION", "true")
-            .env("XDG_CONFIG_HOME", &work)
-            .stdout(Stdio::null()),
-    )?;
+    let _display = start_display(port, &work)?;
     let app_args: Vec<String> = vec![
         "--host".into(),
         "--host-port".into(),
@@ -419,14 +424,7 @@ async fn the_installed_app_opens_a_clicked_invite_on_the_join_screen() -> anyhow
     anyhow::ensure!(version.starts_with("hearth "), "--version: {version}");
 
     let port = free_port();
-    let _display = spawn_group(
-        Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 1280x800x24", "WebKitWebDriver"])
-            .arg(format!("--port={port}"))
-            .env("TAURI_WEBVIEW_AUTOMATION", "true")
-            .env("XDG_CONFIG_HOME", &work)
-            .stdout(Stdio::null()),
-    )?;
+    let _display = start_display(port, &work)?;
     // As the desktop entry runs it for a clicked link (`Exec=hearth %u`).
     let link = "hearth://192.168.1.20:7800/join/AbC123";
     let args = vec![

@@ -54,22 +54,16 @@ pub(super) fn call_scenario(scratch: &Path) -> anyhow::Result<()> {
     const CHANNEL: i64 = 7;
     runtime.block_on(async {
         let host = hearth_e2e::host().await?;
-        let mut config = VoiceConfig::new(Box::new(watched), Box::new(output));
-        config.talk_mode = TalkMode::Open;
         // The captured tone is the signal under test: no noise suppression to remove it.
-        config.processing = hearth_engine::audio::processing::ProcessingConfig::OFF;
-        let (engine, _voice_events) = VoiceEngine::start(config)?;
-        let (client, mut events) = SfuClient::connect(SfuClientConfig {
-            url: hearth_e2e::signal_url(&host),
-            channel: ChannelId(CHANNEL),
-            token: hearth_e2e::token(USER, CHANNEL, hearth_e2e::MEMBER),
-            uplink: Uplink::Engine(engine.clone()),
-            downlink: Downlink::Engine(engine.clone()),
-            bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            tap: None,
-        })
-        .await
-        .context("joining with the device engine")?;
+        let (engine, client, mut events) = join_on_devices(
+            &host,
+            USER,
+            CHANNEL,
+            Box::new(watched),
+            Box::new(output),
+            hearth_engine::audio::processing::ProcessingConfig::OFF,
+        )
+        .await?;
         let events_log = Arc::new(Mutex::new(Vec::new()));
         let log = events_log.clone();
         tokio::spawn(async move {

@@ -64,21 +64,15 @@ pub(super) fn echo_scenario(scratch: &Path) -> anyhow::Result<()> {
     const CHANNEL: i64 = 7;
     runtime.block_on(async {
         let host = hearth_e2e::host().await?;
-        let mut config = VoiceConfig::new(Box::new(microphone), Box::new(speakers));
-        config.talk_mode = TalkMode::Open;
-        config.processing = echo_cancel(false);
-        let (engine, _voice_events) = VoiceEngine::start(config)?;
-        let (client, _events) = SfuClient::connect(SfuClientConfig {
-            url: hearth_e2e::signal_url(&host),
-            channel: ChannelId(CHANNEL),
-            token: hearth_e2e::token(USER, CHANNEL, hearth_e2e::MEMBER),
-            uplink: Uplink::Engine(engine.clone()),
-            downlink: Downlink::Engine(engine.clone()),
-            bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            tap: None,
-        })
-        .await
-        .context("joining with the device engine")?;
+        let (engine, client, _events) = join_on_devices(
+            &host,
+            USER,
+            CHANNEL,
+            Box::new(microphone),
+            Box::new(speakers),
+            echo_cancel(false),
+        )
+        .await?;
         let mut talker = Bot::join_with(
             &host,
             TALKER,

@@ -99,6 +99,38 @@ fn echo_cancellation_takes_the_speakers_out_of_the_microphone() -> anyhow::Resul
     run_scenario("echo", true)
 }
 
+/// A voice engine on real devices (`input`, `output`), talking openly with `processing`,
+/// joined to `channel` of `host`'s SFU as `user`.
+async fn join_on_devices(
+    host: &sfu_core::host::RunningHost,
+    user: i64,
+    channel: i64,
+    input: Box<dyn AudioSource>,
+    output: Box<dyn AudioSink>,
+    processing: hearth_engine::audio::processing::ProcessingConfig,
+) -> anyhow::Result<(
+    VoiceEngine,
+    SfuClient,
+    tokio::sync::mpsc::Receiver<hearth_engine::events::EngineEvent>,
+)> {
+    let mut config = VoiceConfig::new(input, output);
+    config.talk_mode = TalkMode::Open;
+    config.processing = processing;
+    let (engine, _voice_events) = VoiceEngine::start(config)?;
+    let (client, events) = SfuClient::connect(SfuClientConfig {
+        url: hearth_e2e::signal_url(host),
+        channel: ChannelId(channel),
+        token: hearth_e2e::token(user, channel, hearth_e2e::MEMBER),
+        uplink: Uplink::Engine(engine.clone()),
+        downlink: Downlink::Engine(engine.clone()),
+        bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        tap: None,
+    })
+    .await
+    .context("joining with the device engine")?;
+    Ok((engine, client, events))
+}
+
 /// Runs one scenario in a child process with a private ALSA/PulseAudio setup.
 fn run_scenario(scenario: &str, needs_pulse: bool) -> anyhow::Result<()> {
     if needs_pulse && let Err(missing) = pulse_available() {
