@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: an in-process host on 127.0.0.1:0, tokens, headless clients
 //! whose received audio lands in memory, raw `/signal` sockets, and audio checks.
 
+pub mod netns;
 pub mod tls;
 pub mod turn;
 pub mod voice;
@@ -88,6 +89,18 @@ pub async fn host_with(interop_url: Option<String>) -> anyhow::Result<RunningHos
 /// Starts a host whose `ICE_FAILED` answers point at `turn_url` (the test's coturn).
 pub async fn host_with_turn(turn_url: String) -> anyhow::Result<RunningHost> {
     start(HostConfig {
+        turn_urls: vec![turn_url],
+        ..host_config(None)
+    })
+    .await
+}
+
+/// Starts a host listening on `ip` whose `ICE_FAILED` answers point at `turn_url`.
+pub async fn host_on_with_turn(ip: IpAddr, turn_url: String) -> anyhow::Result<RunningHost> {
+    let addr = SocketAddr::new(ip, 0);
+    start(HostConfig {
+        listen: addr,
+        udp: addr,
         turn_urls: vec![turn_url],
         ..host_config(None)
     })

@@ -24,6 +24,11 @@ impl Coturn {
     /// Starts coturn with `secret`; `None` (test skipped) when `turnserver` is not installed and
     /// `HEARTH_REQUIRE_TURN` is not set.
     pub async fn start(secret: &[u8]) -> anyhow::Result<Option<Self>> {
+        Self::start_on(secret, "127.0.0.1").await
+    }
+
+    /// Like [`Coturn::start`], listening and relaying on `ip`.
+    pub async fn start_on(secret: &[u8], ip: &str) -> anyhow::Result<Option<Self>> {
         if std::process::Command::new("turnserver")
             .arg("--version")
             .stdout(Stdio::null())
@@ -51,11 +56,9 @@ impl Coturn {
                 "--no-cli",
                 "--allow-loopback-peers",
             ])
-            .args([
-                "--listening-ip=127.0.0.1",
-                "--relay-ip=127.0.0.1",
-                "--realm=hearth",
-            ])
+            .args(["--realm=hearth"])
+            .arg(format!("--listening-ip={ip}"))
+            .arg(format!("--relay-ip={ip}"))
             .arg(format!("--listening-port={port}"))
             .arg(format!("--min-port={relay_min}"))
             .arg(format!("--max-port={}", relay_min + RELAY_PORTS))
@@ -72,7 +75,7 @@ impl Coturn {
             .context("starting turnserver")?;
         let coturn = Self {
             child,
-            url: format!("turn:127.0.0.1:{port}"),
+            url: format!("turn:{ip}:{port}"),
             log,
         };
         // Listening once its log says the relay and the listeners are up.

@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
+use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine,
 };
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::configuration::{
     RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy,
 };
@@ -110,55 +112,34 @@ impl MediaPeer {
         ice_servers: Vec<RTCIceServer>,
         relay_only: bool,
     ) -> Result<(Self, mpsc::Receiver<PeerEvent>), PeerError> {
-        let mut media_engine = MediaEngine::default();
-        media_engine
-            .register_codec(
-                RTCRtpCodecParameters {
-                    rtp_codec: opus_codec(),
-                    payload_type: OPUS_PT,
-                },
-                RtpCodecKind::Audio,
-            )
-            .map_err(|e| PeerError(e.to_string()))?;
-        // Video is not sent yet, but without a registered codec webrtc-rs rejects the SFU's
-        // video m-lines with an answer str0m cannot parse. (It then answers them sendonly with no
-        // track; the SFU ignores m-lines that name no track.)
-        media_engine
-            .register_codec(
-                RTCRtpCodecParameters {
-                    rtp_codec: RTCRtpCodec {
-                        mime_type: MIME_TYPE_VP8.to_owned(),
-                        clock_rate: 90_000,
-                        channels: 0,
-                        sdp_fmtp_line: String::new(),
-                        rtcp_feedback: vec![],
-                    },
-                    payload_type: 96,
-                },
-                RtpCodecKind::Video,
-            )
-            .map_err(|e| PeerError(e.to_string()))?;
-        let registry =
-            register_default_interceptors(rtc::interceptor::Registry::new(), &mut media_engine)
-                .map_err(|e| PeerError(e.to_string()))?;
         let (tx, rx) = mpsc::channel(256);
-        let pc = PeerConnectionBuilder::new()
-            .with_configuration(
-                RTCConfigurationBuilder::new()
-                    .with_ice_servers(ice_servers)
-                    .with_ice_transport_policy(if relay_only {
-                        RTCIceTransportPolicy::Relay
-                    } else {
-                        RTCIceTransportPolicy::All
-                    })
-                    .build(),
-            )
-            .with_media_engine(media_engine)
-            .with_interceptor_registry(registry)
-            .with_handler(Arc::new(Handler { events: tx }))
-            .with_udp_addrs(vec![std::net::SocketAddr::new(bind_ip, 0)])
-            .build()
-            .await?;
+        // Remote `.local` candidates (browsers hide their addresses behind mDNS names) are
+        // resolved over multicast DNS. On a machine with no multicast route (a LAN with static
+        // addresses and no gateway: a LAN party without internet) its socket cannot join the
+        // group and the whole connection would fail to build (ENODEV): build it without mDNS
+        // then, as Hearth's own clients never send `.local` candidates.
+        let pc = match build(
+            bind_ip,
+            &ice_servers,
+            relay_only,
+            &tx,
+            MulticastDnsMode::QueryOnly,
+        )
+        .await
+        {
+            Ok(pc) => pc,
+            Err(e) => {
+                tracing::info!(error = %e, "multicast DNS unavailable; building the connection without it");
+                build(
+                    bind_ip,
+                    &ice_servers,
+                    relay_only,
+                    &tx,
+                    MulticastDnsMode::Disabled,
+                )
+                .await?
+            }
+        };
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         let ssrc = rand::random::<u32>();
         let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
@@ -222,4 +203,70 @@ impl MediaPeer {
     pub async fn close(&self) {
         let _ = self.pc.close().await;
     }
+}
+
+/// Builds a peer connection bound to `bind_ip` with Hearth's codecs, reporting to `events`.
+async fn build(
+    bind_ip: std::net::IpAddr,
+    ice_servers: &[RTCIceServer],
+    relay_only: bool,
+    events: &mpsc::Sender<PeerEvent>,
+    mdns: MulticastDnsMode,
+) -> Result<impl PeerConnection + use<>, PeerError> {
+    let mut media_engine = MediaEngine::default();
+    media_engine
+        .register_codec(
+            RTCRtpCodecParameters {
+                rtp_codec: opus_codec(),
+                payload_type: OPUS_PT,
+            },
+            RtpCodecKind::Audio,
+        )
+        .map_err(|e| PeerError(e.to_string()))?;
+    // Video is not sent yet, but without a registered codec webrtc-rs rejects the SFU's
+    // video m-lines with an answer str0m cannot parse. (It then answers them sendonly with no
+    // track; the SFU ignores m-lines that name no track.)
+    media_engine
+        .register_codec(
+            RTCRtpCodecParameters {
+                rtp_codec: RTCRtpCodec {
+                    mime_type: MIME_TYPE_VP8.to_owned(),
+                    clock_rate: 90_000,
+                    channels: 0,
+                    sdp_fmtp_line: String::new(),
+                    rtcp_feedback: vec![],
+                },
+                payload_type: 96,
+            },
+            RtpCodecKind::Video,
+        )
+        .map_err(|e| PeerError(e.to_string()))?;
+    let registry =
+        register_default_interceptors(rtc::interceptor::Registry::new(), &mut media_engine)
+            .map_err(|e| PeerError(e.to_string()))?;
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(
+            RTCConfigurationBuilder::new()
+                .with_ice_servers(ice_servers.to_vec())
+                .with_ice_transport_policy(if relay_only {
+                    RTCIceTransportPolicy::Relay
+                } else {
+                    RTCIceTransportPolicy::All
+                })
+                .build(),
+        )
+        .with_setting_engine(
+            SettingEngineBuilder::new()
+                .with_multicast_dns_mode(mdns)
+                .build(),
+        )
+        .with_media_engine(media_engine)
+        .with_interceptor_registry(registry)
+        .with_handler(Arc::new(Handler {
+            events: events.clone(),
+        }))
+        .with_udp_addrs(vec![std::net::SocketAddr::new(bind_ip, 0)])
+        .build()
+        .await?;
+    Ok(pc)
 }
