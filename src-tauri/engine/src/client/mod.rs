@@ -228,10 +228,10 @@ impl Actor {
                     Some(Command::Leave) | None => break,
                 },
                 _ = step.tick(), if self.footing.is_walking() => {
-                        if let Some(at) = self.footing.step(Instant::now()) {
-                            self.moved(at).await;
-                            self.emit(ClientEvent::Walk(WalkEvent::Moved { x: at.x, y: at.y }));
-                        }
+                    if let Some(at) = self.footing.step(Instant::now()) {
+                        self.moved(at).await;
+                        self.emit(ClientEvent::Walk(WalkEvent::Moved { x: at.x, y: at.y }));
+                    }
                 }
                 _ = tick.tick() => {
                     let engine = &self.engine;
