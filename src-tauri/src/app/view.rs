@@ -97,11 +97,6 @@ impl View {
         self.world.as_ref().map(|map| map.file())
     }
 
-    /// The world file with its map, shared: walking plans on it outside the view.
-    pub fn world_map(&self) -> Option<SharedWorldMap> {
-        self.world.clone()
-    }
-
     pub fn me(&self) -> Option<&Me> {
         self.me.as_ref()
     }
@@ -109,10 +104,6 @@ impl View {
     /// The world the user is in, once `WORLD_STATE` came.
     pub fn world_id(&self) -> Option<&WorldId> {
         self.world_id.as_ref()
-    }
-
-    pub fn roles(&self) -> &[Role] {
-        &self.roles
     }
 
     pub fn peers(&self) -> Vec<PeerState> {
