@@ -141,12 +141,18 @@ pub(super) fn capture_scenario(scratch: &Path) -> anyhow::Result<()> {
         (1_900..=2_300).contains(&elapsed.as_millis()),
         "reading 2 s of audio must take 2 s on a paced device, took {elapsed:?}"
     );
-    // Known shortfall: cpal 0.18 asks PulseAudio for a record buffer (maxlength) of a single
-    // fragment, and about 7% of the captured frames do not arrive (40,800 of 44,100 frames/s
-    // here); the input fills those in with silence.
+    // PulseAudio capture is opened with a record buffer larger than one fragment (the engine's
+    // audio/device/pulse.rs): with cpal's single-fragment buffer, about 7.5 % of the frames
+    // did not arrive here (40,800 of 44,100 frames/s) and were filled in with silence.
     ensure!(
-        (f64::from(DEVICE_RATE) * 0.8..=f64::from(DEVICE_RATE) * 1.05).contains(&rate),
-        "the device must capture at (nearly) real time: {rate:.0} frames/s of {DEVICE_RATE}"
+        (f64::from(DEVICE_RATE) * 0.95..=f64::from(DEVICE_RATE) * 1.05).contains(&rate),
+        "the device must capture in real time: {rate:.0} frames/s of {DEVICE_RATE}"
+    );
+    // (A few frames late by more than the input's slack, on a busy machine, are filled in.)
+    ensure!(
+        silent as usize <= samples.len() / 50,
+        "audio must not go missing once it flows: {silent} of {} samples filled with silence",
+        samples.len()
     );
     ensure!(
         input.status() == DeviceStatus::Running && after.losses == 0,

@@ -14,6 +14,8 @@ mod convert;
 mod input;
 mod list;
 mod output;
+#[cfg(target_os = "linux")]
+mod pulse;
 mod stream;
 mod supervisor;
 

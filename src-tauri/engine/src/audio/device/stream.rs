@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
-use cpal::traits::DeviceTrait;
+use cpal::traits::{DeviceTrait, StreamTrait};
 use cpal::{ErrorKind, SampleFormat, StreamConfig};
 use rtrb::{Consumer, Producer, RingBuffer};
 
@@ -77,52 +77,114 @@ fn unsupported(format: SampleFormat) -> cpal::Error {
     )
 }
 
+/// A built stream, not yet playing. Dropping it closes the device.
+pub(crate) enum DeviceStream {
+    Cpal(cpal::Stream),
+    /// A PulseAudio capture opened without cpal (see [`super::pulse`]; Linux only, where
+    /// Hearth is packaged).
+    #[cfg(target_os = "linux")]
+    Pulse(super::pulse::PulseCapture),
+}
+
+impl DeviceStream {
+    /// Starts the stream.
+    ///
+    /// # Errors
+    /// What the audio host reports.
+    pub(crate) fn play(&self) -> Result<(), cpal::Error> {
+        match self {
+            Self::Cpal(stream) => stream.play(),
+            #[cfg(target_os = "linux")]
+            Self::Pulse(capture) => capture.play(),
+        }
+    }
+}
+
+/// The capture callbacks' end of a ring: device samples in, as `f32`, with the counters kept.
+pub(crate) struct CaptureWriter {
+    ring: Producer<f32>,
+    channels: usize,
+    counters: Arc<Counters>,
+    health: Arc<StreamHealth>,
+}
+
+impl CaptureWriter {
+    /// Writes one callback's interleaved samples; what does not fit in the ring is counted
+    /// as an overrun. Real-time safe.
+    pub(crate) fn write(&mut self, samples: impl ExactSizeIterator<Item = f32>) {
+        self.health.callbacks.fetch_add(1, Ordering::Relaxed);
+        let len = samples.len();
+        let n = len.min(self.ring.slots());
+        if let Ok(chunk) = self.ring.write_chunk_uninit(n) {
+            chunk.fill_from_iter(samples);
+        }
+        if n < len {
+            self.counters
+                .overruns
+                .fetch_add((len - n) as u64, Ordering::Relaxed);
+        }
+        self.counters
+            .frames
+            .fetch_add((len / self.channels) as u64, Ordering::Relaxed);
+    }
+
+    /// As a PulseAudio record sink: little-endian `f32` bytes in. The server delivers whole
+    /// frames.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn into_sink(mut self) -> impl FnMut(&[u8]) + Send + 'static {
+        move |bytes: &[u8]| {
+            self.write(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
+        }
+    }
+}
+
 /// Builds a capture stream whose callback fills a new ring; returns the stream (not yet
-/// playing) and the ring's reading end.
+/// playing) and the ring's reading end. A PulseAudio source is opened without cpal's stream
+/// (see [`super::pulse`]), in `f32` whatever `format` the device has.
 ///
 /// # Errors
-/// What cpal reports when building the stream.
+/// What the audio host reports when building the stream.
 pub(crate) fn build_input(
     device: &cpal::Device,
     config: &StreamConfig,
     format: SampleFormat,
     counters: &Arc<Counters>,
     health: &Arc<StreamHealth>,
-) -> Result<(cpal::Stream, Consumer<f32>), cpal::Error> {
+) -> Result<(DeviceStream, Consumer<f32>), cpal::Error> {
     let (producer, consumer) = RingBuffer::new(ring_capacity(config));
+    let writer = CaptureWriter {
+        ring: producer,
+        channels: usize::from(config.channels.max(1)),
+        counters: counters.clone(),
+        health: health.clone(),
+    };
+    #[cfg(target_os = "linux")]
+    if let Some(source) = super::pulse::source_name(device) {
+        let capture = super::pulse::PulseCapture::open(&source, config, writer, BUILD_TIMEOUT)?;
+        return Ok((DeviceStream::Pulse(capture), consumer));
+    }
     let stream = match format {
-        SampleFormat::I16 => input_stream::<i16>(device, config, producer, counters, health),
-        SampleFormat::F32 => input_stream::<f32>(device, config, producer, counters, health),
+        SampleFormat::I16 => input_stream::<i16>(device, config, writer),
+        SampleFormat::F32 => input_stream::<f32>(device, config, writer),
         other => Err(unsupported(other)),
     }?;
-    Ok((stream, consumer))
+    Ok((DeviceStream::Cpal(stream), consumer))
 }
 
 fn input_stream<T: DeviceSample>(
     device: &cpal::Device,
     config: &StreamConfig,
-    mut ring: Producer<f32>,
-    counters: &Arc<Counters>,
-    health: &Arc<StreamHealth>,
+    mut writer: CaptureWriter,
 ) -> Result<cpal::Stream, cpal::Error> {
-    let channels = usize::from(config.channels.max(1));
-    let (counters, health, errors) = (counters.clone(), health.clone(), health.clone());
+    let errors = writer.health.clone();
     device.build_input_stream::<T, _, _>(
         *config,
         move |data: &[T], _: &cpal::InputCallbackInfo| {
-            health.callbacks.fetch_add(1, Ordering::Relaxed);
-            let n = data.len().min(ring.slots());
-            if let Ok(chunk) = ring.write_chunk_uninit(n) {
-                chunk.fill_from_iter(data.iter().map(|s| s.to_f32()));
-            }
-            if n < data.len() {
-                counters
-                    .overruns
-                    .fetch_add((data.len() - n) as u64, Ordering::Relaxed);
-            }
-            counters
-                .frames
-                .fetch_add((data.len() / channels) as u64, Ordering::Relaxed);
+            writer.write(data.iter().map(|s| s.to_f32()));
         },
         move |e| errors.record(e.kind()),
         Some(BUILD_TIMEOUT),
@@ -140,14 +202,14 @@ pub(crate) fn build_output(
     format: SampleFormat,
     counters: &Arc<Counters>,
     health: &Arc<StreamHealth>,
-) -> Result<(cpal::Stream, Producer<f32>), cpal::Error> {
+) -> Result<(DeviceStream, Producer<f32>), cpal::Error> {
     let (producer, consumer) = RingBuffer::new(ring_capacity(config));
     let stream = match format {
         SampleFormat::I16 => output_stream::<i16>(device, config, consumer, counters, health),
         SampleFormat::F32 => output_stream::<f32>(device, config, consumer, counters, health),
         other => Err(unsupported(other)),
     }?;
-    Ok((stream, producer))
+    Ok((DeviceStream::Cpal(stream), producer))
 }
 
 fn output_stream<T: DeviceSample>(

@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use cpal::traits::StreamTrait;
 use cpal::{SampleFormat, StreamConfig};
 
 use super::list::{Direction, choose_config, device_name, find_device};
-use super::stream::StreamHealth;
+use super::stream::{DeviceStream, StreamHealth};
 use super::{
     Counters, DeviceCounters, DeviceError, DeviceStatus, HEALTH_POLL, RETRY_EVERY, STALL_AFTER,
     StreamPreference,
@@ -35,7 +34,7 @@ pub(crate) type BuildStream<E> = fn(
     SampleFormat,
     &Arc<Counters>,
     &Arc<StreamHealth>,
-) -> Result<(cpal::Stream, E), cpal::Error>;
+) -> Result<(DeviceStream, E), cpal::Error>;
 
 /// A freshly opened stream's engine end.
 pub(crate) struct Attached<E> {
@@ -258,7 +257,7 @@ fn supervise<E>(
 fn open<E>(
     target: &Target<E>,
     counters: &Arc<Counters>,
-) -> Result<(cpal::Stream, Arc<StreamHealth>, Attached<E>, String), DeviceError> {
+) -> Result<(DeviceStream, Arc<StreamHealth>, Attached<E>, String), DeviceError> {
     let device = match find_device(target.name.as_deref(), target.direction) {
         Err(DeviceError::NotFound { .. })
             if target.name.is_some() && counters_started(counters) =>
